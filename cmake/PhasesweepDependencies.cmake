@@ -1,0 +1,93 @@
+# Finds every third-party dependency once, as imported targets. An option that is ON means
+# REQUIRED: nothing is silently downgraded.
+find_package(Threads REQUIRED)
+find_package(MPI REQUIRED COMPONENTS CXX)
+find_package(yaml-cpp REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(Boost 1.74 REQUIRED)  # Boost.Math is header-only
+find_package(HDF5 REQUIRED COMPONENTS C)
+
+# LibTorch: Debian's CPU build, or a CUDA build found through CMAKE_PREFIX_PATH.
+find_package(Torch REQUIRED)
+# LibTorch's config exports flags (the C++ ABI macro) that every consumer must share.
+separate_arguments(PHASESWEEP_TORCH_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES OR CUDA_FOUND)
+  set(PHASESWEEP_TORCH_HAS_CUDA ON)
+else()
+  set(PHASESWEEP_TORCH_HAS_CUDA OFF)
+endif()
+message(STATUS "phasesweep: LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX}; CUDA in LibTorch: "
+               "${PHASESWEEP_TORCH_HAS_CUDA}"
+               " (GPU training needs a CUDA LibTorch: pass its prefix in CMAKE_PREFIX_PATH)")
+add_library(phasesweep_torch INTERFACE)
+target_link_libraries(phasesweep_torch INTERFACE torch)
+target_compile_options(phasesweep_torch INTERFACE ${PHASESWEEP_TORCH_FLAGS})
+# LibTorch headers are noisy under -Wextra -Wpedantic: treat them as system headers.
+target_include_directories(phasesweep_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+
+add_library(phasesweep_hdf5 INTERFACE)
+target_include_directories(phasesweep_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS} ${HDF5_INCLUDE_DIRS})
+target_link_libraries(phasesweep_hdf5 INTERFACE ${HDF5_C_LIBRARIES})
+target_compile_definitions(phasesweep_hdf5 INTERFACE ${HDF5_C_DEFINITIONS} ${HDF5_DEFINITIONS})
+
+# NCCL backend: needs the CUDA toolkit (runtime API) and NCCL, not a CUDA LibTorch.
+string(TOUPPER "${PHASESWEEP_WITH_NCCL}" _nccl_mode)
+if(NOT _nccl_mode MATCHES "^(AUTO|ON|OFF)$")
+  message(FATAL_ERROR "PHASESWEEP_WITH_NCCL must be AUTO, ON or OFF, not '${PHASESWEEP_WITH_NCCL}'")
+endif()
+set(PHASESWEEP_HAVE_NCCL OFF)
+if(NOT _nccl_mode STREQUAL "OFF")
+  find_package(CUDAToolkit QUIET)
+  set(_nccl_hints $ENV{NCCL_HOME} ${NCCL_HOME} ${CUDAToolkit_LIBRARY_ROOT} ${CUDAToolkit_TARGET_DIR})
+  find_path(PHASESWEEP_NCCL_INCLUDE_DIR nccl.h HINTS ${_nccl_hints} ${CUDAToolkit_INCLUDE_DIRS}
+            PATH_SUFFIXES include)
+  find_library(PHASESWEEP_NCCL_LIBRARY nccl HINTS ${_nccl_hints} ${CUDAToolkit_LIBRARY_DIR}
+               PATH_SUFFIXES lib lib64)
+  set(_nccl_missing "")
+  if(NOT CUDAToolkit_FOUND)
+    list(APPEND _nccl_missing "the CUDA toolkit (set CUDAToolkit_ROOT, or put nvcc on PATH)")
+  endif()
+  if(NOT PHASESWEEP_NCCL_INCLUDE_DIR OR NOT PHASESWEEP_NCCL_LIBRARY)
+    list(APPEND _nccl_missing "NCCL (nccl.h and libnccl; set NCCL_HOME)")
+  endif()
+  if(_nccl_missing)
+    list(JOIN _nccl_missing " and " _nccl_missing_text)
+    if(_nccl_mode STREQUAL "ON")
+      message(FATAL_ERROR "PHASESWEEP_WITH_NCCL=ON but ${_nccl_missing_text} not found. "
+                          "Install them, point CMake at them, or configure with -DPHASESWEEP_WITH_NCCL=OFF.")
+    endif()
+    message(STATUS "phasesweep: NCCL backend OFF (AUTO): ${_nccl_missing_text} not found")
+  else()
+    set(PHASESWEEP_HAVE_NCCL ON)
+    add_library(phasesweep_nccl INTERFACE)
+    target_include_directories(phasesweep_nccl SYSTEM INTERFACE ${PHASESWEEP_NCCL_INCLUDE_DIR})
+    target_link_libraries(phasesweep_nccl INTERFACE ${PHASESWEEP_NCCL_LIBRARY} CUDA::cudart)
+    message(STATUS "phasesweep: NCCL backend ON (${_nccl_mode}): ${PHASESWEEP_NCCL_LIBRARY}, "
+                   "CUDA toolkit ${CUDAToolkit_VERSION}")
+  endif()
+endif()
+
+# Precompiled LibTorch headers: parsing torch/torch.h dominates every translation unit that
+# includes it. Each library compiles the header once; its tests reuse that PCH.
+function(phasesweep_torch_pch target)
+  target_precompile_headers(${target} PRIVATE <torch/torch.h>)
+endfunction()
+
+# Adds a GoogleTest executable with ctest labels: phasesweep_add_test(NAME SOURCES ... LIBS ... LABELS ...)
+include(GoogleTest)
+find_package(GTest REQUIRED)
+function(phasesweep_add_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main phasesweep::warnings)
+  target_compile_definitions(${name} PRIVATE
+    PHASESWEEP_SOURCE_DIR="${PROJECT_SOURCE_DIR}" PHASESWEEP_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+                       DISCOVERY_TIMEOUT 60)
+endfunction()
