@@ -1,0 +1,1 @@
+# Probe mathematics (representation similarity, ranks, clustering) — filled by the probes issue.
