@@ -17,19 +17,21 @@ class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
-    kInvalidArgument,  // the user's input is wrong: config, override, CLI value (exit 2)
-    kNotFound,         // a named file, key, job or metric does not exist
-    kIOError,          // the operating system refused: unwritable path, disk full
-    kCorruption,       // a file exists but is not what it claims: truncated, wrong magic
+    kInvalidArgument,     // the user's input is wrong: config, override, CLI value (exit 2)
+    kNotFound,            // a named file, key, job or metric does not exist
+    kIOError,             // the operating system refused: unwritable path, disk full
+    kCorruption,          // a file exists but is not what it claims: truncated, wrong magic
     kFailedPrecondition,  // the state refuses the request: config hash mismatch, file locked
-    kUnimplemented,    // a feature not in this build (e.g. CUDA without a CUDA LibTorch)
-    kInternal,         // a bug or an unexpected library failure
-    kCancelled,        // stopped on request (SIGTERM, SIGUSR1)
+    kUnimplemented,       // a feature not in this build (e.g. CUDA without a CUDA LibTorch)
+    kInternal,            // a bug or an unexpected library failure
+    kCancelled,           // stopped on request (SIGTERM, SIGUSR1)
   };
 
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }
+  static Status InvalidArgument(std::string m) {
+    return Status(Code::kInvalidArgument, std::move(m));
+  }
   static Status NotFound(std::string m) { return Status(Code::kNotFound, std::move(m)); }
   static Status IOError(std::string m) { return Status(Code::kIOError, std::move(m)); }
   static Status Corruption(std::string m) { return Status(Code::kCorruption, std::move(m)); }
@@ -67,9 +69,10 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
-    if (status_.ok()) status_ = Status::Internal("Result constructed from an OK status without a value");
+    if (status_.ok())
+      status_ = Status::Internal("Result constructed from an OK status without a value");
   }
 
   bool ok() const { return value_.has_value(); }
@@ -90,8 +93,8 @@ class [[nodiscard]] Result {
 }  // namespace phasesweep
 
 // Returns early from the enclosing function with the status of `expr` when it is not OK.
-#define PHASESWEEP_RETURN_IF_ERROR(expr)           \
-  do {                                             \
-    ::phasesweep::Status _ps_status = (expr);      \
-    if (!_ps_status.ok()) return _ps_status;       \
+#define PHASESWEEP_RETURN_IF_ERROR(expr)      \
+  do {                                        \
+    ::phasesweep::Status _ps_status = (expr); \
+    if (!_ps_status.ok()) return _ps_status;  \
   } while (0)

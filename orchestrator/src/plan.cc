@@ -1,0 +1,204 @@
+// Jobs, stable ids and packing (see plan.h for the contracts).
+#include "phasesweep/orchestrator/plan.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "phasesweep/base/hash.h"
+
+namespace phasesweep::orchestrator {
+namespace {
+
+// Canonical text of the keys with the given roles, sorted by key.
+std::string CanonicalOf(const std::map<std::string, Value>& resolved, bool include_member_scalars) {
+  std::string canon;
+  for (const auto& [key, value] : resolved) {  // std::map: sorted by key
+    const KeySpec* spec = FindKey(key);
+    if (spec->role == KeyRole::kRuntime) continue;
+    if (spec->role == KeyRole::kMemberScalar && !include_member_scalars) continue;
+    canon += key + "=" + value.Canonical() + "\n";
+  }
+  return canon;
+}
+
+std::string PackName(size_t i) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "pack-%04zu", i);
+  return buf;
+}
+
+}  // namespace
+
+worker::PackSpec PackSpecFromResolved(const std::map<std::string, Value>& r) {
+  auto i = [&](const char* k) { return r.at(k).AsInt(); };
+  auto d = [&](const char* k) { return r.at(k).AsDouble(); };
+  auto s = [&](const char* k) { return r.at(k).AsString(); };
+  auto b = [&](const char* k) { return r.at(k).AsBool(); };
+  worker::PackSpec p;
+  p.task.name = s("task.name");
+  p.task.p = i("task.p");
+  p.task.op = s("task.op");
+  p.task.train_fraction = d("task.train_fraction");
+  p.task.n_bits = i("task.n_bits");
+  p.task.k = i("task.k");
+  p.task.n_train = i("task.n_train");
+  p.task.n_test = i("task.n_test");
+  p.task.vocab = i("task.vocab");
+  p.task.seq_len = i("task.seq_len");
+  p.task.random_labels = b("task.random_labels");
+  p.model.name = s("model.name");
+  p.model.layers = i("model.layers");
+  p.model.d_model = i("model.d_model");
+  p.model.heads = i("model.heads");
+  p.model.d_mlp = i("model.d_mlp");
+  p.model.activation = s("model.activation");
+  p.model.layer_norm = b("model.layer_norm");
+  p.model.learned_positions = b("model.learned_positions");
+  p.model.tied_unembed = b("model.tied_unembed");
+  p.model.depth = i("model.depth");
+  p.model.width = i("model.width");
+  p.optimizer.name = s("optimizer.name");
+  p.optimizer.eps = d("optimizer.eps");
+  p.optimizer.schedule = s("optimizer.schedule");
+  p.optimizer.warmup_steps = i("optimizer.warmup_steps");
+  p.training.steps = i("training.steps");
+  p.training.batch_size = i("training.batch_size");
+  p.training.checkpoint_every = i("training.checkpoint_every");
+  p.training.device = s("training.device");
+  p.training.threads = i("training.threads");
+  p.probes.metrics = r.at("probes.metrics").AsStringList();
+  p.probes.schedule = s("probes.schedule");
+  p.probes.every = i("probes.every");
+  p.probes.count = i("probes.count");
+  p.probes.batch = i("probes.batch");
+  p.probes.cka = s("probes.cka");
+  p.probes.representation = s("probes.representation");
+  p.probes.snapshot_every = i("probes.snapshot_every");
+  p.probes.sharpness_iters = i("probes.sharpness_iters");
+  p.probes.sharpness_tol = d("probes.sharpness_tol");
+  return p;
+}
+
+int64_t EstimateMemberBytes(const worker::PackSpec& spec) {
+  const auto& m = spec.model;
+  const auto& t = spec.task;
+  int64_t vocab = 0, seq = 0, n_train = t.n_train;
+  if (t.name == "modular_arithmetic") {
+    vocab = t.p + 1;
+    seq = 3;
+    n_train = static_cast<int64_t>(t.train_fraction * static_cast<double>(t.p * t.p));
+  } else if (t.name == "sparse_parity") {
+    vocab = 2;
+    seq = t.n_bits;
+  } else {
+    vocab = t.vocab + 2;
+    seq = t.seq_len;
+  }
+  int64_t params = 0, act_per_example = 0;
+  if (m.name == "transformer") {
+    params = vocab * m.d_model * (m.tied_unembed ? 1 : 2) + seq * m.d_model +
+             m.layers * (4 * m.d_model * m.d_model + 2 * m.d_model * m.d_mlp);
+    act_per_example = m.layers * seq * (8 * m.d_model + 2 * m.d_mlp + 2 * m.heads * seq);
+  } else {
+    const int64_t in = t.name == "sparse_parity" ? t.n_bits : seq * vocab;
+    params =
+        in * m.width + (m.depth - 1) * m.width * m.width + m.width * std::max<int64_t>(vocab, 2);
+    act_per_example = 4 * m.depth * m.width;
+  }
+  const int64_t batch = spec.training.batch_size > 0 ? spec.training.batch_size : n_train;
+  // float32: params, grads, two optimizer moments, init + previous-probe copies.
+  const int64_t state = 6 * 4 * params;
+  // Forward activations kept for backward, plus their gradients.
+  const int64_t activations = 2 * 4 * act_per_example * std::max(batch, spec.probes.batch);
+  return state + activations;
+}
+
+Result<SweepPlan> MakePlan(const SweepSpec& sweep, const PlanOptions& options) {
+  SweepPlan plan;
+  plan.sweep = sweep;
+  plan.config_hash = ConfigHash(sweep);
+  auto points = ExpandGrid(sweep);
+  if (!points.ok()) return points.status();
+  plan.points = std::move(*points);
+
+  // Group jobs by everything that must be shared inside a pack, in first-seen order.
+  std::vector<std::string> group_order;
+  std::map<std::string, std::vector<size_t>> groups;
+  std::map<std::string, worker::PackSpec> group_spec;
+  std::set<std::string> ids;
+  std::vector<std::map<std::string, Value>> resolved_of_job;
+  for (const GridPoint& point : plan.points) {
+    const auto resolved = ResolvePoint(sweep, point);
+    const std::string identity = CanonicalOf(resolved, /*include_member_scalars=*/true);
+    const std::string structure = CanonicalOf(resolved, /*include_member_scalars=*/false);
+    for (uint64_t seed : sweep.seeds) {
+      Job job;
+      job.seed = seed;
+      job.grid_index = point.index;
+      job.hparams_json = point.HparamsJson();
+      job.label = point.Label();
+      job.id = HexDigest64(identity + "seed=" + std::to_string(seed) + "\n");
+      if (!ids.insert(job.id).second) {
+        return Status::InvalidArgument("two jobs resolve to the same configuration (id " + job.id +
+                                       ", grid point " + point.Label() + ", seed " +
+                                       std::to_string(seed) +
+                                       "); remove the duplicate grid value or seed");
+      }
+      if (!groups.count(structure)) {
+        group_order.push_back(structure);
+        group_spec[structure] = PackSpecFromResolved(resolved);
+      }
+      groups[structure].push_back(plan.jobs.size());
+      resolved_of_job.push_back(resolved);
+      plan.jobs.push_back(std::move(job));
+    }
+  }
+
+  const int64_t requested = sweep.base.at("training.pack").AsInt();  // 0 = auto
+  for (const std::string& g : group_order) {
+    const auto& members = groups[g];
+    const worker::PackSpec& proto = group_spec[g];
+    const int64_t member_bytes = EstimateMemberBytes(proto);
+    int64_t cap = requested;
+    if (cap == 0) {
+      cap = std::clamp<int64_t>(options.memory_budget_bytes / std::max<int64_t>(member_bytes, 1), 1,
+                                options.max_auto_pack);
+      // Spread over the ranks: ceil(n / ranks) members per pack at most.
+      const int64_t n = static_cast<int64_t>(members.size());
+      cap = std::min(cap, std::max<int64_t>(1, (n + options.ranks - 1) / options.ranks));
+    }
+    // Balanced chunks: 20 jobs with cap 16 give packs of 10 and 10, not 16 and 4.
+    const int64_t n = static_cast<int64_t>(members.size());
+    const int64_t n_packs = (n + cap - 1) / cap;
+    for (int64_t p = 0; p < n_packs; ++p) {
+      const int64_t lo = p * n / n_packs, hi = (p + 1) * n / n_packs;
+      Pack pack;
+      pack.id = PackName(plan.packs.size());
+      pack.spec = proto;
+      pack.spec.pack_id = pack.id;
+      for (int64_t j = lo; j < hi; ++j) {
+        const size_t job = members[j];
+        const auto& r = resolved_of_job[job];
+        worker::MemberSpec m;
+        m.job_id = plan.jobs[job].id;
+        m.seed = plan.jobs[job].seed;
+        m.scalars.lr = r.at("optimizer.lr").AsDouble();
+        m.scalars.weight_decay = r.at("optimizer.weight_decay").AsDouble();
+        m.scalars.beta1 = r.at("optimizer.beta1").AsDouble();
+        m.scalars.beta2 = r.at("optimizer.beta2").AsDouble();
+        m.scalars.momentum = r.at("optimizer.momentum").AsDouble();
+        m.scalars.grad_clip = r.at("optimizer.grad_clip").AsDouble();
+        pack.spec.members.push_back(m);
+        pack.job_index.push_back(job);
+        plan.jobs[job].pack_id = pack.id;
+      }
+      pack.estimated_bytes = member_bytes * (hi - lo);
+      plan.packs.push_back(std::move(pack));
+    }
+  }
+  return plan;
+}
+
+}  // namespace phasesweep::orchestrator

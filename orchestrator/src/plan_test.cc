@@ -1,0 +1,144 @@
+// Tests of job identity and packing.
+#include "phasesweep/orchestrator/plan.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+#include "phasesweep/orchestrator/commands.h"
+
+namespace phasesweep::orchestrator {
+namespace {
+
+const char* kA = R"(task:
+  p: 13
+  train_fraction: 0.5
+model:
+  d_model: 16
+  heads: 2
+probes:
+  batch: 32
+)";
+// The same configuration with keys and sections in another order and numbers spelled otherwise.
+const char* kB = R"(probes:
+  batch: 32
+model:
+  heads: 2
+  d_model: 16
+task:
+  train_fraction: 5e-1
+  p: 13
+)";
+
+SweepPlan PlanOf(const std::string& yaml, std::vector<std::string> overrides, int ranks = 1) {
+  auto spec = ParseSweepSpec(yaml, "cfg.yaml", overrides);
+  EXPECT_TRUE(spec.ok()) << spec.status().message();
+  PlanOptions options;
+  options.ranks = ranks;
+  auto plan = MakePlan(*spec, options);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  return *plan;
+}
+
+TEST(PlanTest, WeightDecayGridTimesFourSeedsGivesEightJobs) {
+  SweepPlan p = PlanOf(kA, {"optimizer.weight_decay=0.1,1.0", "sweep.seeds=range(4)"});
+  ASSERT_EQ(p.jobs.size(), 8u);
+  EXPECT_EQ(p.points.size(), 2u);
+  std::set<std::string> ids;
+  for (const Job& j : p.jobs) {
+    EXPECT_EQ(j.id.size(), 16u);
+    ids.insert(j.id);
+  }
+  EXPECT_EQ(ids.size(), 8u);
+  EXPECT_EQ(p.jobs[0].hparams_json, "{\"optimizer.weight_decay\":0.1}");
+  EXPECT_EQ(p.jobs[4].label, "optimizer.weight_decay=1.0");
+  // Weight decay is a member scalar: all eight jobs share one structure, so one pack.
+  ASSERT_EQ(p.packs.size(), 1u);
+  EXPECT_EQ(p.packs[0].spec.members.size(), 8u);
+  EXPECT_DOUBLE_EQ(p.packs[0].spec.members[0].scalars.weight_decay, 0.1);
+  EXPECT_DOUBLE_EQ(p.packs[0].spec.members[7].scalars.weight_decay, 1.0);
+}
+
+TEST(PlanTest, IdsAreStableAcrossRunsKeyOrderAndSpelling) {
+  SweepPlan a = PlanOf(kA, {"optimizer.weight_decay=0.1,1.0", "sweep.seeds=range(4)"});
+  SweepPlan b = PlanOf(kB, {"sweep.seeds=range(4)", "optimizer.weight_decay=1e-1,1"});
+  ASSERT_EQ(a.jobs.size(), b.jobs.size());
+  for (size_t i = 0; i < a.jobs.size(); ++i) EXPECT_EQ(a.jobs[i].id, b.jobs[i].id);
+  EXPECT_EQ(a.config_hash, b.config_hash);
+  // Golden ids: a change here changes every stored results file's identity. Update only on
+  // purpose (and bump the results format), never to make this test pass.
+  EXPECT_EQ(a.jobs[0].id,
+            PlanOf(kA, {"optimizer.weight_decay=0.1,1.0", "sweep.seeds=range(4)"}).jobs[0].id);
+  EXPECT_EQ(a.jobs[0].id, "c8a5c2f006568c54");
+}
+
+TEST(PlanTest, RuntimeKeysDoNotChangeIds) {
+  SweepPlan a = PlanOf(kA, {});
+  SweepPlan b =
+      PlanOf(kA, {"training.threads=1", "training.pack=3", "training.checkpoint_every=7"});
+  for (size_t i = 0; i < a.jobs.size(); ++i) EXPECT_EQ(a.jobs[i].id, b.jobs[i].id);
+}
+
+TEST(PlanTest, StructuralDifferencesSplitPacks) {
+  SweepPlan p = PlanOf(kA, {"model.d_mlp=16,32", "sweep.seeds=range(3)"});
+  ASSERT_EQ(p.packs.size(), 2u);
+  for (const Pack& pack : p.packs) {
+    EXPECT_EQ(pack.spec.members.size(), 3u);
+    for (size_t j : pack.job_index) EXPECT_EQ(p.jobs[j].pack_id, pack.id);
+  }
+  EXPECT_EQ(p.packs[0].spec.model.d_mlp, 16);
+  EXPECT_EQ(p.packs[1].spec.model.d_mlp, 32);
+}
+
+TEST(PlanTest, PackSizeIsRespectedAndBalanced) {
+  SweepPlan p = PlanOf(kA, {"sweep.seeds=range(20)", "training.pack=16"});
+  ASSERT_EQ(p.packs.size(), 2u);
+  EXPECT_EQ(p.packs[0].spec.members.size(), 10u);
+  EXPECT_EQ(p.packs[1].spec.members.size(), 10u);
+}
+
+TEST(PlanTest, AutoPackSpreadsOverRanks) {
+  SweepPlan one = PlanOf(kA, {"sweep.seeds=range(8)"}, 1);
+  EXPECT_EQ(one.packs.size(), 1u);
+  SweepPlan four = PlanOf(kA, {"sweep.seeds=range(8)"}, 4);
+  EXPECT_EQ(four.packs.size(), 4u);
+  // The ids do not depend on packing.
+  for (size_t i = 0; i < one.jobs.size(); ++i) EXPECT_EQ(one.jobs[i].id, four.jobs[i].id);
+}
+
+TEST(PlanTest, MemoryEstimateGrowsWithModel) {
+  SweepPlan small = PlanOf(kA, {});
+  SweepPlan big = PlanOf(kA, {"model.d_model=64", "model.d_mlp=256"});
+  EXPECT_GT(EstimateMemberBytes(big.packs[0].spec), EstimateMemberBytes(small.packs[0].spec));
+}
+
+TEST(PlanCommandTest, PrintsJobsTableAndJson) {
+  PlanCommandOptions options;
+  options.args = SplitConfigArgs({"optimizer.weight_decay=0.1,1.0", "sweep.seeds=range(4)"});
+  EXPECT_TRUE(options.args.config_path.empty());
+  std::ostringstream out, err;
+  ASSERT_EQ(RunPlanCommand(options, out, err), 0) << err.str();
+  const std::string text = out.str();
+  EXPECT_NE(text.find("jobs         8"), std::string::npos) << text;
+  EXPECT_NE(text.find("grid points  2"), std::string::npos) << text;
+  EXPECT_NE(text.find("optimizer.weight_decay=0.1"), std::string::npos) << text;
+  options.json = true;
+  std::ostringstream js;
+  ASSERT_EQ(RunPlanCommand(options, js, err), 0);
+  EXPECT_EQ(js.str().rfind("{\"source\":\"<embedded default>\"", 0), 0u) << js.str();
+}
+
+TEST(PlanCommandTest, InvalidInputExitsTwoWithOneLine) {
+  PlanCommandOptions options;
+  options.args = SplitConfigArgs({"optimizer.lr=-1"});
+  std::ostringstream out, err;
+  EXPECT_EQ(RunPlanCommand(options, out, err), 2);
+  EXPECT_TRUE(out.str().empty());
+  EXPECT_EQ(err.str().rfind("phasesweep: error: override 'optimizer.lr=-1'", 0), 0u) << err.str();
+  const std::string message = err.str();
+  EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), 1);
+}
+
+}  // namespace
+}  // namespace phasesweep::orchestrator
