@@ -49,9 +49,23 @@ std::string TakeErrorText() {
   H5Eclear2(H5E_DEFAULT);
   if (lines.empty()) return "";
   // The outermost line says what failed; the innermost usually says why (errno text,
-  // "truncated file: eof = ...").
+  // "truncated file: eof = ..."). A failed system call is reduced to its error message; HDF5's
+  // time stamp, buffer address and byte counts help nobody.
   std::string text = lines.front();
-  if (lines.size() > 1) text += " (" + lines.back() + ")";
+  const std::string& inner = lines.back();
+  const size_t em = inner.find("error message = '");
+  if (em != std::string::npos) {
+    const size_t start = em + 17;
+    const size_t end = inner.find('\'', start);
+    std::string why = inner.substr(start, end == std::string::npos ? end : end - start);
+    if (inner.find("errno = 28,") != std::string::npos) why += " (disk full)";
+    if (inner.find("errno = 27,") != std::string::npos) why += " (file size limit)";
+    if (inner.find("errno = 122,") != std::string::npos) why += " (quota exceeded)";
+    std::string op = inner.substr(0, inner.find(':'));
+    text += ": " + why + " [HDF5: " + op + "]";
+  } else if (lines.size() > 1) {
+    text += " (" + inner + ")";
+  }
   for (char& c : text) {
     if (c == '\n' || c == '\r') c = ' ';
   }
@@ -125,9 +139,8 @@ void FileFlush(hid_t file) { CheckErr(H5Fflush(file, H5F_SCOPE_LOCAL), "H5Fflush
 Handle GroupCreate(hid_t loc, const std::string& name) {
   SilenceAutoPrint();
   Handle lcpl = LinkCreateProps();
-  // Attributes stay in the object header ("compact") up to 32: besides being smaller for our
-  // ~10 job attributes, H5Ocopy in HDF5 1.10 crashes copying variable-length string attributes
-  // from dense storage.
+  // Attributes stay in the object header ("compact") up to 32: smaller and faster to read for
+  // our ~10 job attributes than HDF5's dense attribute storage.
   Handle gcpl(CheckId(H5Pcreate(H5P_GROUP_CREATE), "H5Pcreate", "gcpl"), H5Pclose);
   CheckErr(H5Pset_attr_phase_change(gcpl.get(), 32, 24), "H5Pset_attr_phase_change", name);
   return Handle(CheckId(H5Gcreate2(loc, name.c_str(), lcpl.get(), gcpl.get(), H5P_DEFAULT),
@@ -150,14 +163,6 @@ bool LinkExists(hid_t loc, const std::string& name) {
 void LinkDelete(hid_t loc, const std::string& name) {
   SilenceAutoPrint();
   CheckErr(H5Ldelete(loc, name.c_str(), H5P_DEFAULT), "H5Ldelete", name);
-}
-
-void ObjectCopy(hid_t src_loc, const std::string& src_name, hid_t dst_loc,
-                const std::string& dst_name) {
-  SilenceAutoPrint();
-  Handle lcpl = LinkCreateProps();
-  CheckErr(H5Ocopy(src_loc, src_name.c_str(), dst_loc, dst_name.c_str(), H5P_DEFAULT, lcpl.get()),
-           "H5Ocopy", src_name);
 }
 
 namespace {
@@ -267,6 +272,61 @@ Handle DatasetOpen(hid_t loc, const std::string& name) {
   return Handle(CheckId(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "H5Dopen2", name), H5Dclose);
 }
 
+Handle DatasetCreateLike(hid_t loc, const std::string& name, hid_t type, hid_t space, hid_t dcpl) {
+  SilenceAutoPrint();
+  Handle lcpl = LinkCreateProps();
+  return Handle(CheckId(H5Dcreate2(loc, name.c_str(), type, space, lcpl.get(), dcpl, H5P_DEFAULT),
+                        "H5Dcreate2", name),
+                H5Dclose);
+}
+
+Handle DatasetCreatePlist(hid_t dset) {
+  return Handle(CheckId(H5Dget_create_plist(dset), "H5Dget_create_plist", ""), H5Pclose);
+}
+
+bool IsChunked(hid_t dcpl) {
+  H5D_layout_t layout = H5Pget_layout(dcpl);
+  if (layout < 0) Fail("H5Pget_layout", "");
+  return layout == H5D_CHUNKED;
+}
+
+hsize_t NumChunks(hid_t dset) {
+  hsize_t n = 0;
+  Handle space = DatasetSpace(dset);  // 1.10 rejects H5S_ALL here
+  CheckErr(H5Dget_num_chunks(dset, space.get(), &n), "H5Dget_num_chunks", "");
+  return n;
+}
+
+void ChunkInfo(hid_t dset, hsize_t index, std::vector<hsize_t>* offset, unsigned* filter_mask,
+               hsize_t* size) {
+  Handle space = DatasetSpace(dset);
+  offset->assign(SpaceDims(space.get()).size(), 0);
+  haddr_t addr = 0;
+  CheckErr(H5Dget_chunk_info(dset, space.get(), index, offset->data(), filter_mask, &addr, size),
+           "H5Dget_chunk_info", "");
+}
+
+void ReadChunk(hid_t dset, const std::vector<hsize_t>& offset, uint32_t* filters, void* buf) {
+  CheckErr(H5Dread_chunk(dset, H5P_DEFAULT, offset.data(), filters, buf), "H5Dread_chunk", "");
+}
+
+void WriteChunk(hid_t dset, uint32_t filters, const std::vector<hsize_t>& offset, size_t size,
+                const void* buf) {
+  CheckErr(H5Dwrite_chunk(dset, H5P_DEFAULT, filters, offset.data(), size, buf), "H5Dwrite_chunk",
+           "");
+}
+
+Handle NativeTypeOf(hid_t type) {
+  return Handle(CheckId(H5Tget_native_type(type, H5T_DIR_ASCEND), "H5Tget_native_type", ""),
+                H5Tclose);
+}
+
+hssize_t SpacePoints(hid_t space) {
+  hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (n < 0) Fail("H5Sget_simple_extent_npoints", "");
+  return n;
+}
+
 Handle DatasetSpace(hid_t dset) {
   return Handle(CheckId(H5Dget_space(dset), "H5Dget_space", ""), H5Sclose);
 }
@@ -332,6 +392,22 @@ void AttrRead(hid_t attr, hid_t mem_type, void* buf) {
 
 void AttrDelete(hid_t obj, const std::string& name) {
   CheckErr(H5Adelete(obj, name.c_str()), "H5Adelete", name);
+}
+
+namespace {
+herr_t CollectAttr(hid_t /*obj*/, const char* name, const H5A_info_t* /*info*/, void* data) {
+  static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+  return 0;
+}
+}  // namespace
+
+std::vector<std::string> AttrNames(hid_t obj) {
+  SilenceAutoPrint();
+  std::vector<std::string> names;
+  hsize_t idx = 0;
+  CheckErr(H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, CollectAttr, &names), "H5Aiterate2",
+           "");
+  return names;
 }
 
 }  // namespace phasesweep::storage::detail

@@ -1,8 +1,9 @@
 // RAII over HDF5's C API for the storage library — the only place raw H5* calls live.
 //
 // Handle owns one hid_t, is move-only, and closes it in the destructor (errors there are
-// swallowed: a destructor cannot report them). Files whose close must be checked (closing flushes
-// data, which is where a full disk shows up) are closed with CloseChecked().
+// swallowed: a destructor cannot report them). Closing a dataset or file flushes cached chunks
+// and metadata, which is where a full disk shows up, so every write path ends with
+// CloseChecked() on what it wrote.
 //
 // detail:: holds one thin checked wrapper per C call. A failing call throws StorageError whose
 // Status carries the call name and HDF5's own error text as one line; the public API catches it
@@ -71,8 +72,6 @@ Handle GroupCreate(hid_t loc, const std::string& name);
 Handle GroupOpen(hid_t loc, const std::string& name);
 bool LinkExists(hid_t loc, const std::string& name);  // name has no '/'
 void LinkDelete(hid_t loc, const std::string& name);
-void ObjectCopy(hid_t src_loc, const std::string& src_name, hid_t dst_loc,
-                const std::string& dst_name);
 std::vector<std::string> ListLinks(hid_t group);  // sorted by name
 
 // Types.
@@ -89,9 +88,26 @@ std::vector<hsize_t> SpaceDims(hid_t space);
 void SelectRange(hid_t space, hsize_t start, hsize_t count);  // 1-D hyperslab
 
 // Datasets. `chunk` empty means contiguous layout; `deflate` >= 0 adds shuffle + deflate.
+// (H5Ocopy is deliberately not wrapped: HDF5 1.10's crashes copying variable-length string
+// attributes and on write errors inside a copy; copy.h copies job groups itself.)
 Handle DatasetCreate(hid_t loc, const std::string& name, hid_t type, hid_t space,
                      const std::vector<hsize_t>& chunk, int deflate);
 Handle DatasetOpen(hid_t loc, const std::string& name);
+// Creates a dataset with another dataset's creation properties (chunking, filters).
+Handle DatasetCreateLike(hid_t loc, const std::string& name, hid_t type, hid_t space, hid_t dcpl);
+Handle DatasetCreatePlist(hid_t dset);
+bool IsChunked(hid_t dcpl);
+// Raw (still compressed) chunk access, for copying without re-compressing.
+hsize_t NumChunks(hid_t dset);
+// Offset, filter mask and stored size of chunk `index`.
+void ChunkInfo(hid_t dset, hsize_t index, std::vector<hsize_t>* offset, unsigned* filter_mask,
+               hsize_t* size);
+void ReadChunk(hid_t dset, const std::vector<hsize_t>& offset, uint32_t* filters, void* buf);
+void WriteChunk(hid_t dset, uint32_t filters, const std::vector<hsize_t>& offset, size_t size,
+                const void* buf);
+// The native (in-memory) equivalent of a stored numeric type.
+Handle NativeTypeOf(hid_t type);
+hssize_t SpacePoints(hid_t space);
 Handle DatasetSpace(hid_t dset);
 Handle DatasetType(hid_t dset);
 void DatasetWrite(hid_t dset, hid_t mem_type, hid_t mem_space, hid_t file_space, const void* buf);
@@ -109,5 +125,6 @@ Handle AttrSpace(hid_t attr);
 void AttrWrite(hid_t attr, hid_t mem_type, const void* buf);
 void AttrRead(hid_t attr, hid_t mem_type, void* buf);
 void AttrDelete(hid_t obj, const std::string& name);
+std::vector<std::string> AttrNames(hid_t obj);  // in creation/name order
 
 }  // namespace phasesweep::storage::detail

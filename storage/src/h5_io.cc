@@ -78,6 +78,7 @@ void WriteVector(hid_t loc, const std::string& name, const std::vector<T>& value
   Handle dset = DatasetCreate(loc, name, NativeType<T>(), space.get(), chunk,
                               chunk.empty() ? -1 : kDeflateLevel);
   if (n > 0) DatasetWrite(dset.get(), NativeType<T>(), H5S_ALL, H5S_ALL, values.data());
+  dset.CloseChecked(name);
 }
 
 template <typename T>
@@ -105,6 +106,7 @@ void CreateExtendible(hid_t loc, const std::string& name, const std::vector<T>& 
   Handle space = SimpleSpace({n}, {H5S_UNLIMITED});
   Handle dset = DatasetCreate(loc, name, NativeType<T>(), space.get(), {ExtendibleChunk(n)}, -1);
   if (n > 0) DatasetWrite(dset.get(), NativeType<T>(), H5S_ALL, H5S_ALL, values.data());
+  dset.CloseChecked(name);
 }
 
 template <typename T>
@@ -114,6 +116,7 @@ void WriteRange(hid_t loc, const std::string& name, hsize_t start, const std::ve
   Handle file_space = SelectForWrite(dset.get(), name, start, values.size());
   Handle mem_space = SimpleSpace({values.size()});
   DatasetWrite(dset.get(), NativeType<T>(), mem_space.get(), file_space.get(), values.data());
+  dset.CloseChecked(name);
 }
 
 #define PHASESWEEP_INSTANTIATE(T)                                                       \
@@ -139,6 +142,7 @@ void CreateVarStrings(hid_t loc, const std::string& name, const std::vector<std:
   ptrs.reserve(n);
   for (const std::string& s : values) ptrs.push_back(s.c_str());
   DatasetWrite(dset.get(), type.get(), H5S_ALL, H5S_ALL, ptrs.data());
+  dset.CloseChecked(name);
 }
 
 void AppendVarStrings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
@@ -151,6 +155,7 @@ void AppendVarStrings(hid_t loc, const std::string& name, const std::vector<std:
   std::vector<const char*> ptrs;
   for (const std::string& s : values) ptrs.push_back(s.c_str());
   DatasetWrite(dset.get(), type.get(), mem_space.get(), file_space.get(), ptrs.data());
+  dset.CloseChecked(name);
 }
 
 namespace {
@@ -172,6 +177,7 @@ void CreateFixedStrings(hid_t loc, const std::string& name, size_t width,
   if (n == 0) return;
   std::vector<char> buf = PackFixed(width, values);
   DatasetWrite(dset.get(), type.get(), H5S_ALL, H5S_ALL, buf.data());
+  dset.CloseChecked(name);
 }
 
 void WriteFixedStringsRange(hid_t loc, const std::string& name, size_t width, hsize_t start,
@@ -183,6 +189,7 @@ void WriteFixedStringsRange(hid_t loc, const std::string& name, size_t width, hs
   Handle type = FixedStringType(width);
   std::vector<char> buf = PackFixed(width, values);
   DatasetWrite(dset.get(), type.get(), mem_space.get(), file_space.get(), buf.data());
+  dset.CloseChecked(name);
 }
 
 std::vector<std::string> ReadStrings(hid_t loc, const std::string& name) {
@@ -235,6 +242,7 @@ void WriteFloatArray(hid_t loc, const std::string& name, const std::vector<int64
       DatasetCreate(loc, name, H5T_NATIVE_FLOAT, space.get(),
                     any_zero ? std::vector<hsize_t>{} : chunk, any_zero ? -1 : kDeflateLevel);
   if (!data.empty()) DatasetWrite(dset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, data.data());
+  dset.CloseChecked(name);
 }
 
 void ReadFloatArray(hid_t loc, const std::string& name, std::vector<int64_t>* shape,

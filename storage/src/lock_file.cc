@@ -81,6 +81,7 @@ Result<WriterLock> WriterLock::Acquire(const std::string& lock_path,
   const std::string previous = ReadAll(lock.fd_);
   if (::flock(lock.fd_, LOCK_EX | LOCK_NB) == 0) {
     // Held by nobody: any text left is from a writer that died (released locks are empty).
+    lock.held_ = true;
     lock.stale_holder_ = previous;
     PHASESWEEP_RETURN_IF_ERROR(WriteHolder(lock.fd_, lock_path));
     return lock;
@@ -109,17 +110,21 @@ Result<WriterLock> WriterLock::Acquire(const std::string& lock_path,
     if (alive && pid != ::getpid()) return Busy(results_path, lock_path, previous);
     lock.stale_holder_ = previous;
   }
+  lock.held_ = true;
   PHASESWEEP_RETURN_IF_ERROR(WriteHolder(lock.fd_, lock_path));
   return lock;
 }
 
 WriterLock::WriterLock(WriterLock&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), stale_holder_(std::move(other.stale_holder_)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      held_(std::exchange(other.held_, false)),
+      stale_holder_(std::move(other.stale_holder_)) {}
 
 WriterLock& WriterLock::operator=(WriterLock&& other) noexcept {
   if (this != &other) {
     Release();
     fd_ = std::exchange(other.fd_, -1);
+    held_ = std::exchange(other.held_, false);
     stale_holder_ = std::move(other.stale_holder_);
   }
   return *this;
@@ -127,7 +132,8 @@ WriterLock& WriterLock::operator=(WriterLock&& other) noexcept {
 
 void WriterLock::Release() noexcept {
   if (fd_ < 0) return;
-  if (::ftruncate(fd_, 0) == 0) ::fsync(fd_);
+  if (held_ && ::ftruncate(fd_, 0) == 0) ::fsync(fd_);
+  held_ = false;
   ::close(fd_);  // drops the flock
   fd_ = -1;
 }

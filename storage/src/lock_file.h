@@ -27,12 +27,13 @@ class WriterLock {
 
   // Clears the holder text and drops the lock. Idempotent.
   void Release() noexcept;
-  bool held() const { return fd_ >= 0; }
+  bool held() const { return fd_ >= 0 && held_; }
   // The holder text left by a previous writer that died without releasing ("" if none).
   const std::string& stale_holder() const { return stale_holder_; }
 
  private:
   int fd_ = -1;
+  bool held_ = false;  // only the holder clears the text on release
   std::string stale_holder_;
 };
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "catalog.h"
+#include "copy.h"
 #include "fs.h"
 #include "h5_io.h"
 #include "layout.h"
@@ -34,8 +35,10 @@ bool MergeShard(const std::string& shard_path, hid_t dst_jobs, detail::IndexTabl
     return false;
   }
   detail::IndexTable in;
+  Handle src_jobs;
   Status read = detail::Guard(shard_path, [&]() -> Status {
     in = detail::ReadIndex(shard->get());
+    src_jobs = detail::GroupOpen(shard->get(), "jobs");
     return Status::Ok();
   });
   if (!read.ok()) {
@@ -76,7 +79,7 @@ bool MergeShard(const std::string& shard_path, hid_t dst_jobs, detail::IndexTabl
       index->attempts[row] = in.attempts[i];
       index->hparams_json[row] = in.hparams_json[i];
     }
-    detail::ObjectCopy(shard->get(), "jobs/" + id, dst_jobs, id);
+    detail::CopyJob(src_jobs.get(), dst_jobs, id);
   }
   return true;
 }
@@ -135,7 +138,13 @@ Result<MergeStats> ResultsWriter::Merge() {
   });
   if (!merged.ok()) {
     (void)detail::RemoveFile(s.side.merge_tmp);
-    return merged.WithContext("merging " + std::to_string(names->size()) + " shard(s)");
+    std::string context = "merging " + std::to_string(names->size()) + " shard(s) failed";
+    if (merged.code() == Status::Code::kIOError) {
+      context +=
+          " (results file and shards unchanged; a merge needs free space for a copy of "
+          "the results file)";
+    }
+    return merged.WithContext(context);
   }
   s.session_pending = false;
   // The results file now holds these jobs; a kill before the deletions finish only leaves

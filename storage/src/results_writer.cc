@@ -191,6 +191,7 @@ const Provenance& ResultsWriter::provenance() const { return impl_->provenance; 
 bool ResultsWriter::created() const { return impl_->created; }
 bool ResultsWriter::config_mismatch_accepted() const { return impl_->mismatch_accepted; }
 const std::string& ResultsWriter::moved_aside_to() const { return impl_->moved_aside_to; }
+const std::string& ResultsWriter::stale_lock_holder() const { return impl_->stale_lock_holder; }
 void ResultsWriter::set_merge_policy(const MergePolicy& policy) { impl_->policy = policy; }
 
 Result<ResultsWriter> ResultsWriter::Open(const std::string& path, const OpenOptions& options) {
@@ -224,6 +225,7 @@ Result<ResultsWriter> ResultsWriter::Open(const std::string& path, const OpenOpt
   auto lock = detail::WriterLock::Acquire(impl->side.lock, path);
   if (!lock.ok()) return lock.status();
   impl->lock = std::move(*lock);
+  impl->stale_lock_holder = impl->lock.stale_holder();
   PHASESWEEP_RETURN_IF_ERROR(RemoveLeftovers(impl->side).WithContext(path));
 
   Provenance prov = options.provenance;

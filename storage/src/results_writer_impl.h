@@ -27,6 +27,7 @@ struct ResultsWriter::Impl {
   bool created = false;
   bool mismatch_accepted = false;
   std::string moved_aside_to;
+  std::string stale_lock_holder;
   MergePolicy policy;
   Clock::time_point last_merge = Clock::now();
   double last_merge_seconds = 0;

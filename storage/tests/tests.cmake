@@ -2,6 +2,8 @@
 # src/ (to craft damaged files), so they see src/ and HDF5 too.
 phasesweep_add_test(storage_test
   SOURCES
+    tests/bad_input_test.cc
+    tests/disk_full_test.cc
     tests/writer_test.cc
   LIBS phasesweep::storage phasesweep_hdf5
   LABELS unit

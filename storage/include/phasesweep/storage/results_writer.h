@@ -79,6 +79,9 @@ class ResultsWriter {
   bool created() const;                       // Open created a new file
   bool config_mismatch_accepted() const;      // kAcceptMismatch was needed
   const std::string& moved_aside_to() const;  // kFresh moved an old file here ("" if not)
+  // The lock text ("pid=... host=... since=...") of a writer that died holding the lock, which
+  // Open took over; "" when the lock was free. Worth a log line.
+  const std::string& stale_lock_holder() const;
 
   // Merges every complete shard now (no-op when none and nothing else to record). After OK the
   // results file holds the jobs and the shards are gone. On failure (disk full: it needs free
