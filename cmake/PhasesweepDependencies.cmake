@@ -91,3 +91,22 @@ function(phasesweep_add_test name)
   gtest_discover_tests(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
                        DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# Runs an already-built test executable under `mpirun -np N` for each N given:
+#   phasesweep_add_mpi_test(TARGET exe NP 1 2 4 [LABELS ...] [TIMEOUT s] [ARGS ...])
+# Ranks beyond the cores are oversubscribed; as root Open MPI needs the two ALLOW variables.
+function(phasesweep_add_mpi_test)
+  cmake_parse_arguments(T "" "TARGET;TIMEOUT" "NP;LABELS;ARGS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  foreach(np IN LISTS T_NP)
+    set(name ${T_TARGET}_np${np})
+    add_test(NAME ${name}
+             COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np} --oversubscribe
+                     $<TARGET_FILE:${T_TARGET}> ${T_ARGS})
+    set_tests_properties(${name} PROPERTIES
+      LABELS "mpi;${T_LABELS}" TIMEOUT ${T_TIMEOUT} PROCESSORS ${np}
+      ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+  endforeach()
+endfunction()
