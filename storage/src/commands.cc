@@ -1,0 +1,90 @@
+// `phasesweep status` and `phasesweep export` (see commands.h).
+#include "phasesweep/storage/commands.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "phasesweep/storage/export.h"
+#include "phasesweep/storage/ledger.h"
+#include "phasesweep/storage/reader.h"
+
+namespace phasesweep::storage {
+namespace {
+
+std::string Row(const std::string& label, const LedgerCounts& c, const std::string& tail) {
+  char buf[160];
+  std::snprintf(buf, sizeof(buf), "%8s %7lld %7lld %9lld %8lld %8lld", label.c_str(),
+                static_cast<long long>(c.done), static_cast<long long>(c.failed),
+                static_cast<long long>(c.diverged), static_cast<long long>(c.running),
+                static_cast<long long>(c.pending));
+  return std::string(buf) + (tail.empty() ? "" : "  " + tail);
+}
+
+// Runs a command body; turns a failed Status into the CLI's one-line error and exit code.
+void RunOrThrow(const Status& s) {
+  if (s.ok()) return;
+  std::cerr << "phasesweep: error: " << s.message() << "\n";
+  throw CLI::RuntimeError(s.ExitCode());
+}
+
+}  // namespace
+
+Status RunStatus(const std::string& results_path, std::ostream& out) {
+  auto ledger = Ledger::Read(results_path);
+  if (!ledger.ok()) return ledger.status();
+  auto reader = ResultsReader::Open(results_path, ReaderOptions{false});
+  if (!reader.ok()) return reader.status();
+  const Provenance& p = reader->provenance();
+  const LedgerCounts t = ledger->Totals();
+  out << results_path << ": " << t.total() << " jobs: " << t.done << " done, " << t.failed
+      << " failed, " << t.diverged << " diverged, " << t.running << " running, " << t.pending
+      << " pending\n";
+  out << "config_hash " << p.config_hash << ", created " << p.created_utc << " by phasesweep "
+      << p.phasesweep_version << (p.git_commit.empty() ? "" : " (" + p.git_commit + ")")
+      << ", format_version " << p.format_version << "\n";
+  if (ledger->unmerged_shards() > 0) {
+    out << t.in_shards << " job record(s) in " << ledger->unmerged_shards()
+        << " shard(s) not yet merged into the file (a sweep is running, or was stopped; they "
+           "are merged when it finishes or resumes)\n";
+  }
+  for (const std::string& bad : ledger->bad_shards())
+    out << "warning: unreadable shard: " << bad << "\n";
+  std::map<int64_t, std::string> hparams;
+  for (const LedgerEntry& e : ledger->entries()) hparams.emplace(e.grid_index, e.hparams_json);
+  out << "\n    grid    done  failed  diverged  running  pending  hparams\n";
+  for (const auto& [grid, counts] : ledger->ByGridPoint()) {
+    out << Row(std::to_string(grid), counts, hparams[grid]) << "\n";
+  }
+  return Status::Ok();
+}
+
+void AddStorageCommands(CLI::App& app) {
+  auto* status = app.add_subcommand(
+      "status",
+      "Count done / failed / diverged / running / pending jobs, overall and per grid "
+      "point (reads unmerged shards too)");
+  auto status_path = std::make_shared<std::string>();
+  status->add_option("results", *status_path, "results file (e.g. results.h5)")->required();
+  status->callback([status_path] { RunOrThrow(RunStatus(*status_path, std::cout)); });
+
+  auto* exp = app.add_subcommand(
+      "export",
+      "Write traces as a tidy long CSV table (job_id, seed, grid keys, step, metric, "
+      "value) for pandas or R");
+  auto opts = std::make_shared<ExportOptions>();
+  exp->add_option("results", opts->results_path, "results file (e.g. results.h5)")->required();
+  exp->add_option("--csv", opts->csv_path, "output CSV file, or - for standard output")->required();
+  exp->add_option("--metrics", opts->metrics, "only these metrics (comma-separated)")
+      ->delimiter(',');
+  exp->add_option("--jobs", opts->jobs_filter,
+                  "only jobs matching key=value[,key=value]; a value may be v1|v2; keys: job_id, "
+                  "seed, status, grid_index or any grid key (e.g. lr=0.001,status=done)");
+  exp->callback([opts] { RunOrThrow(RunExport(*opts, std::cout)); });
+}
+
+}  // namespace phasesweep::storage

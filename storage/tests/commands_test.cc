@@ -1,0 +1,214 @@
+// `phasesweep status` and `phasesweep export` logic, the --jobs filter, the JSON reader, and the
+// CLI wiring (exit codes and one-line errors).
+#include "phasesweep/storage/commands.h"
+
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "phasesweep/storage/export.h"
+#include "phasesweep/storage/json.h"
+#include "phasesweep/storage/results_writer.h"
+#include "phasesweep/storage/shard_writer.h"
+#include "test_util.h"
+
+namespace phasesweep::storage {
+namespace {
+
+using testing::MakeRecord;
+using testing::ScratchDir;
+
+// 2 grid points x 3 seeds planned; grid 0 has two done jobs (merged), grid 1 one failed job in
+// an unmerged shard.
+std::string MakeFile(const ScratchDir& dir) {
+  const std::string path = dir / "results.h5";
+  OpenOptions o;
+  o.provenance = testing::MakeProvenance();
+  o.plan = testing::MakePlan(2, 3);
+  auto w = ResultsWriter::Open(path, o);
+  EXPECT_TRUE(w.ok()) << w.status().message();
+  JobRecord a = MakeRecord(0, 0, 2, 2);
+  JobRecord b = MakeRecord(0, 1, 2, 2);
+  b.metrics["metric_1"][1] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_TRUE(WriteShard(path, ShardInfo{"p0", 0, "h"}, {a, b}).ok());
+  EXPECT_TRUE(w->Merge().ok());
+  JobRecord c = MakeRecord(1, 0, 1, 1, JobStatus::kFailed);
+  c.error = "CUDA out of memory";
+  EXPECT_TRUE(WriteShard(path, ShardInfo{"p1", 1, "h"}, {c}).ok());
+  return path;
+}
+
+TEST(StatusCommandTest, PrintsCountsOverallAndPerGridPoint) {
+  ScratchDir dir;
+  const std::string path = MakeFile(dir);
+  std::ostringstream out;
+  ASSERT_TRUE(RunStatus(path, out).ok());
+  const std::string text = out.str();
+  EXPECT_NE(text.find(path + ": 6 jobs: 2 done, 1 failed, 0 diverged, 0 running, 3 pending"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("config_hash cafebabe00000001"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 job record(s) in 1 shard(s) not yet merged"), std::string::npos) << text;
+  EXPECT_NE(text.find("    grid    done  failed  diverged  running  pending  hparams\n"
+                      "       0       2       0         0        0        1  "
+                      "{\"lr\":0.001000,\"optimizer\":\"adamw\"}\n"
+                      "       1       0       1         0        0        2  "),
+            std::string::npos)
+      << text;
+}
+
+TEST(StatusCommandTest, MissingFileIsAOneLineError) {
+  ScratchDir dir;
+  std::ostringstream out;
+  Status s = RunStatus(dir / "missing.h5", out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kNotFound);
+  EXPECT_EQ(s.message(), dir / "missing.h5" + ": no such file");
+}
+
+TEST(ExportCommandTest, WritesTidyLongTable) {
+  ScratchDir dir;
+  const std::string path = MakeFile(dir);
+  std::ostringstream out;
+  ASSERT_TRUE(RunExport(ExportOptions{path, "-", {}, ""}, out).ok());
+  std::istringstream lines(out.str());
+  std::string header;
+  std::getline(lines, header);
+  EXPECT_EQ(header, "job_id,seed,lr,optimizer,step,metric,value");
+  std::vector<std::string> rows;
+  for (std::string l; std::getline(lines, l);) rows.push_back(l);
+  // 2 done jobs x 2 metrics x 2 steps + the failed job's 1 metric x 1 step.
+  ASSERT_EQ(rows.size(), 9u);
+  const std::string id = testing::JobId(0, 0);
+  // The value is written in shortest round-trip form, so it reads back exactly.
+  const std::string& first = rows[0];
+  EXPECT_EQ(first.substr(0, first.rfind(',') + 1), id + ",0,0.001000,adamw,0,metric_0,");
+  EXPECT_EQ(std::stod(first.substr(first.rfind(',') + 1)), testing::ExpectedValue(id, 0, 0));
+  // Rows: job, then metric, then step; job b's metric_1 at step 10 is NaN.
+  EXPECT_EQ(rows[7], testing::JobId(0, 1) + ",1,0.001000,adamw,10,metric_1,NaN");
+  EXPECT_EQ(rows[8].rfind(testing::JobId(1, 0) + ",0,0.002000,adamw,0,metric_0,", 0), 0u);
+}
+
+TEST(ExportCommandTest, FiltersJobsAndMetrics) {
+  ScratchDir dir;
+  const std::string path = MakeFile(dir);
+  std::ostringstream out;
+  ASSERT_TRUE(
+      RunExport(ExportOptions{path, "-", {"metric_1"}, "lr=1e-3,seed=1|7,status=done"}, out).ok());
+  std::istringstream lines(out.str());
+  std::string l;
+  std::getline(lines, l);
+  std::vector<std::string> rows;
+  while (std::getline(lines, l)) rows.push_back(l);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].rfind(testing::JobId(0, 1) + ",1,0.001000,adamw,0,metric_1,", 0), 0u)
+      << rows[0];
+  EXPECT_EQ(rows[1], testing::JobId(0, 1) + ",1,0.001000,adamw,10,metric_1,NaN");
+}
+
+TEST(ExportCommandTest, WritesFileAtomicallyAndReportsBadInput) {
+  ScratchDir dir;
+  const std::string path = MakeFile(dir);
+  std::ostringstream unused;
+  const std::string csv = dir / "out.csv";
+  ASSERT_TRUE(RunExport(ExportOptions{path, csv, {}, "status=failed"}, unused).ok());
+  std::ifstream in(csv);
+  std::string header, row, extra;
+  std::getline(in, header);
+  std::getline(in, row);
+  EXPECT_EQ(row.rfind(testing::JobId(1, 0) + ",0,0.002000,adamw,0,metric_0,", 0), 0u) << row;
+  EXPECT_FALSE(std::getline(in, extra));
+
+  Status bad_key = RunExport(ExportOptions{path, csv, {}, "lrr=1"}, unused);
+  EXPECT_EQ(bad_key.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(bad_key.message(),
+            "--jobs: unknown key 'lrr'; valid keys: job_id, seed, status, grid_index, lr, "
+            "optimizer");
+  Status bad_syntax = RunExport(ExportOptions{path, csv, {}, "lr"}, unused);
+  EXPECT_EQ(bad_syntax.code(), Status::Code::kInvalidArgument);
+  Status bad_metric = RunExport(ExportOptions{path, csv, {"loss"}, ""}, unused);
+  EXPECT_EQ(bad_metric.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(bad_metric.message(),
+            "--metrics: no selected job has metric 'loss'; available: metric_0, metric_1");
+  Status to_dir = RunExport(ExportOptions{path, dir.path(), {}, ""}, unused);
+  EXPECT_EQ(to_dir.code(), Status::Code::kInvalidArgument);
+  // Failed exports left the earlier CSV alone and no temporary files behind.
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    files += e.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_EQ(files, 2);  // results.h5 and out.csv
+}
+
+TEST(StorageCommandsTest, CliPrintsOneLineErrorAndExitCode) {
+  ScratchDir dir;
+  const std::string path = MakeFile(dir);
+  CLI::App app("phasesweep");
+  AddStorageCommands(app);
+  std::vector<std::string> args = {"phasesweep", "export", path, "--csv", "-", "--jobs", "x=1"};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  ::testing::internal::CaptureStderr();
+  int code = 0;
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    code = e.get_exit_code();
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(err.rfind("phasesweep: error: --jobs: unknown key 'x'", 0), 0u) << err;
+  EXPECT_EQ(err.find('\n'), err.size() - 1);
+}
+
+TEST(JobsFilterTest, ParsesConditionsAndAlternatives) {
+  auto f = JobsFilter::Parse("lr=0.1|0.01,status=done");
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->conditions().size(), 2u);
+  EXPECT_EQ(f->conditions()[0].alternatives, (std::vector<std::string>{"0.1", "0.01"}));
+  EXPECT_TRUE(JobsFilter::Parse("").ok());
+  EXPECT_FALSE(JobsFilter::Parse("lr=").ok());
+  EXPECT_FALSE(JobsFilter::Parse("=1").ok());
+  EXPECT_FALSE(JobsFilter::Parse("lr=1|").ok());
+}
+
+TEST(JsonTest, ParsesFlatObjectsAndRejectsOthers) {
+  auto obj = ParseJsonObject(R"( {"lr": 1e-3, "opt":"a\"b\u00e9", "on":true, "dims":[1, 2],
+                                 "n":null, "o":{"x":1}} )");
+  ASSERT_TRUE(obj.ok()) << obj.status().message();
+  ASSERT_EQ(obj->size(), 6u);
+  EXPECT_EQ((*obj)[0].second.text, "1e-3");
+  EXPECT_EQ((*obj)[0].second.kind, JsonValue::Kind::kNumber);
+  EXPECT_EQ((*obj)[1].second.text, "a\"b\xc3\xa9");
+  EXPECT_EQ((*obj)[2].second.text, "true");
+  EXPECT_EQ((*obj)[3].second.text, "[1,2]");
+  EXPECT_EQ((*obj)[4].second.kind, JsonValue::Kind::kNull);
+  EXPECT_EQ((*obj)[5].second.text, "{\"x\":1}");
+  for (const char* bad : {"", "[]", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\":1}x", "{\"a\":01}",
+                          "{\"a\":1,\"a\":2}", "{a:1}"}) {
+    EXPECT_FALSE(ParseJsonObject(bad).ok()) << bad;
+  }
+  EXPECT_EQ(JsonQuote("a\"\n"), "\"a\\\"\\n\"");
+}
+
+TEST(RecordsTest, StatusNamesRoundTrip) {
+  for (JobStatus s : {JobStatus::kPending, JobStatus::kRunning, JobStatus::kDone,
+                      JobStatus::kFailed, JobStatus::kDiverged}) {
+    auto parsed = ParseJobStatus(JobStatusName(s));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, s);
+  }
+  auto bad = ParseJobStatus("finished");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("valid: pending, running, done, failed, diverged"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace phasesweep::storage
