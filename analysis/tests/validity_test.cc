@@ -1,0 +1,128 @@
+// Statistical validity of the per-trace transition test (issue 8, "Correctness"):
+//  * null: >= 500 AR(1) traces without a transition; the rejection rate at alpha = 0.05 must be
+//    <= 5% up to binomial slack: we fail only when the count of rejections exceeds the 99th
+//    percentile of Binomial(N, 0.05), i.e. when "FPR <= 5%" is itself rejected at the 1% level.
+//  * planted: a 3 sigma step, or a logistic (sigmoid) shift of 3 sigma with scale 0.5 probes,
+//    at a random position in 20%..80% of the trace, Gaussian white noise of sd sigma: >= 95% of
+//    traces must be significant at alpha = 0.05 AND have the principal change point within +-2
+//    probes of the planted position.
+// Seeded, so the outcome is fixed; the measured rates are printed for docs/STATISTICS.md.
+#include <gtest/gtest.h>
+
+#include <boost/math/distributions/binomial.hpp>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "phasesweep/analysis/random.h"
+#include "phasesweep/analysis/surrogate.h"
+#include "phasesweep/analysis/transitions.h"
+
+namespace phasesweep::analysis {
+namespace {
+
+std::vector<double> Ar1(std::size_t n, double rho, Rng& rng) {
+  std::vector<double> y(n);
+  double x = rng.Normal() / std::sqrt(1.0 - rho * rho);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) x = rho * x + rng.Normal();
+    y[i] = x * std::sqrt(1.0 - rho * rho);  // marginal sd 1
+  }
+  return y;
+}
+
+int Binomial99(int n, double p) {
+  return static_cast<int>(boost::math::quantile(boost::math::binomial(n, p), 0.99));
+}
+
+TEST(Validity, NullFalsePositiveRateAtMostAlpha) {
+  const double rhos[] = {0.0, 0.3, 0.6};
+  const int per_rho = 300;  // 900 traces
+  int rejected = 0, total = 0;
+  for (double rho : rhos) {
+    Rng rng(StreamSeed(8, "null/" + std::to_string(rho)));
+    int rej_rho = 0;
+    for (int t = 0; t < per_rho; ++t) {
+      const auto y = Ar1(150, rho, rng);
+      SurrogateOptions o;
+      o.seed = StreamSeed(9, std::to_string(rho) + "/" + std::to_string(t));
+      auto r = TransitionSignificance(y, o);
+      ASSERT_TRUE(r.ok());
+      rej_rho += r->pvalue <= 0.05;
+    }
+    std::printf("null AR(1) rho=%.1f n=150: %d/%d rejected (%.1f%%)\n", rho, rej_rho, per_rho,
+                100.0 * rej_rho / per_rho);
+    rejected += rej_rho;
+    total += per_rho;
+  }
+  std::printf("null overall: %d/%d = %.2f%% (limit %d)\n", rejected, total,
+              100.0 * rejected / total, Binomial99(total, 0.05));
+  EXPECT_LE(rejected, Binomial99(total, 0.05));
+}
+
+void PlantedCase(bool sigmoid) {
+  const std::size_t n = 200;
+  const int traces = 500;
+  std::vector<std::int64_t> steps(n);
+  for (std::size_t i = 0; i < n; ++i) steps[i] = static_cast<std::int64_t>(25 * i);
+  Rng rng(StreamSeed(10, sigmoid ? "sigmoid" : "step"));
+  int found = 0;
+  for (int t = 0; t < traces; ++t) {
+    const auto t0 = static_cast<std::size_t>(40 + rng.UniformInt(121));  // 20%..80%
+    std::vector<double> y(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double x = static_cast<double>(i) - static_cast<double>(t0) + 0.5;
+      const double shift = sigmoid ? 3.0 / (1.0 + std::exp(-x / 0.5)) : (i >= t0 ? 3.0 : 0.0);
+      y[i] = shift + rng.Normal();
+    }
+    SurrogateOptions so;
+    so.seed = static_cast<std::uint64_t>(t);
+    auto sig = TransitionSignificance(y, so);
+    auto tr = DetectTransitions(steps, y, TransitionOptions{});
+    ASSERT_TRUE(sig.ok() && tr.ok());
+    const bool located =
+        tr->changepoint.found &&
+        std::labs(static_cast<long>(tr->changepoint.index_hi) - static_cast<long>(t0)) <= 2;
+    found += located && sig->pvalue <= 0.05;
+  }
+  std::printf("planted %s (3 sigma, n=%zu): %d/%d found within +-2 probes (%.1f%%)\n",
+              sigmoid ? "sigmoid" : "step", n, found, traces, 100.0 * found / traces);
+  EXPECT_GE(found, static_cast<int>(std::ceil(0.95 * traces)));
+}
+
+TEST(Validity, PlantedStepFoundWithinTwoProbes) { PlantedCase(false); }
+TEST(Validity, PlantedSigmoidFoundWithinTwoProbes) { PlantedCase(true); }
+
+TEST(Surrogate, DeterministicAndDegenerateCases) {
+  Rng rng(3);
+  const auto y = Ar1(80, 0.4, rng);
+  SurrogateOptions o;
+  o.seed = 77;
+  auto a = TransitionSignificance(y, o), b = TransitionSignificance(y, o);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->pvalue, b->pvalue);
+  EXPECT_EQ(a->count, 199);
+  EXPECT_DOUBLE_EQ(a->pvalue, (1.0 + a->exceed) / 200.0);
+  o.method = SurrogateMethod::kBlockBootstrap;
+  EXPECT_TRUE(TransitionSignificance(y, o).ok());
+  // Constant and exactly linear traces: no transition, p = 1.
+  auto flat = TransitionSignificance(std::vector<double>(40, 1.5), o);
+  EXPECT_EQ(flat->pvalue, 1.0);
+  std::vector<double> line(40);
+  for (std::size_t i = 0; i < line.size(); ++i) line[i] = 0.3 * static_cast<double>(i) - 2.0;
+  EXPECT_EQ(TransitionSignificance(line, o)->pvalue, 1.0);
+  // A noise-free step is as significant as B surrogates can show.
+  std::vector<double> step(40, 0.0);
+  for (std::size_t i = 20; i < 40; ++i) step[i] = 1.0;
+  EXPECT_DOUBLE_EQ(TransitionSignificance(step, SurrogateOptions{})->pvalue, 1.0 / 200.0);
+  // Too short: NaN with a note, not an error.
+  auto tiny = TransitionSignificance({1, 2, 3}, o);
+  ASSERT_TRUE(tiny.ok());
+  EXPECT_TRUE(std::isnan(tiny->pvalue));
+  EXPECT_FALSE(tiny->note.empty());
+  EXPECT_FALSE(TransitionSignificance({1, std::nan(""), 3, 4, 5, 6, 7, 8, 9}, o).ok());
+  EXPECT_FALSE(ParseSurrogateMethod("phase").ok());
+}
+
+}  // namespace
+}  // namespace phasesweep::analysis
