@@ -166,16 +166,16 @@ torch::Tensor BatchedRelativeUpdate(const torch::Tensor& current, const torch::T
 
 double RelativeUpdate(const std::vector<torch::Tensor>& current,
                       const std::vector<torch::Tensor>& previous) {
-  std::vector<torch::Tensor> c;
-  std::vector<torch::Tensor> p;
-  for (size_t i = 0; i < current.size() && i < previous.size(); ++i) {
-    c.push_back(current[i].reshape({1, -1}));
-    p.push_back(previous[i].reshape({1, -1}));
-    TORCH_CHECK(current[i].sizes() == previous[i].sizes(), "RelativeUpdate: tensor ", i,
-                " changed shape from ", previous[i].sizes(), " to ", current[i].sizes());
-  }
   TORCH_CHECK(current.size() == previous.size(), "RelativeUpdate needs lists of equal length, got ",
               current.size(), " and ", previous.size());
+  std::vector<torch::Tensor> c;
+  std::vector<torch::Tensor> p;
+  for (size_t i = 0; i < current.size(); ++i) {
+    TORCH_CHECK(current[i].sizes() == previous[i].sizes(), "RelativeUpdate: tensor ", i,
+                " changed shape from ", previous[i].sizes(), " to ", current[i].sizes());
+    c.push_back(current[i].reshape({1, -1}));  // one member holding the whole tensor
+    p.push_back(previous[i].reshape({1, -1}));
+  }
   return BatchedRelativeUpdate(c, p).item<double>();
 }
 
