@@ -1,0 +1,359 @@
+// `phasesweep stats changepoints | test | adjust`; see stats_commands.h.
+#include "phasesweep/analysis/stats_commands.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "phasesweep/analysis/changepoint.h"
+#include "phasesweep/analysis/hypothesis_tests.h"
+#include "phasesweep/analysis/multiple_testing.h"
+
+namespace phasesweep::analysis {
+namespace {
+
+// Shortest decimal that reads back to the same double; "nan" / "inf" in text.
+std::string Number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, r.ptr);
+}
+std::string JsonNumber(double v) { return std::isfinite(v) ? Number(v) : "null"; }
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Reads the numbers of every non-blank, non-comment line.
+Result<std::vector<std::vector<double>>> ReadLines(std::istream& in, const std::string& name) {
+  std::vector<std::vector<double>> lines;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::istringstream tokens(line);
+    std::string token;
+    std::vector<double> values;
+    int token_no = 0;
+    bool comment = false;
+    while (tokens >> token) {
+      if (token_no == 0 && token[0] == '#') {
+        comment = true;
+        break;
+      }
+      ++token_no;
+      char* end = nullptr;
+      const double v = std::strtod(token.c_str(), &end);
+      if (end == token.c_str() || *end != '\0' || !std::isfinite(v)) {
+        return Status::InvalidArgument(name + " line " + std::to_string(line_no) + ", token " +
+                                       std::to_string(token_no) + ": '" + token +
+                                       "' is not a number (expected a finite decimal number)");
+      }
+      values.push_back(v);
+    }
+    if (!comment && !values.empty()) lines.push_back(std::move(values));
+  }
+  if (in.bad()) return Status::IOError(name + ": read error");
+  return lines;
+}
+
+std::vector<double> Flatten(const std::vector<std::vector<double>>& lines) {
+  std::vector<double> all;
+  for (const auto& l : lines) all.insert(all.end(), l.begin(), l.end());
+  return all;
+}
+
+bool IsInteger(double v) { return v == std::floor(v) && std::fabs(v) < 9e15; }
+
+}  // namespace
+
+Status RunChangepoints(const ChangepointsRequest& q, std::istream& in, std::ostream& out) {
+  if (q.method != "pelt" && q.method != "binseg") {
+    return Status::InvalidArgument("unknown --method '" + q.method + "' (valid: pelt, binseg)");
+  }
+  auto cost_kind = ParseCostKind(q.cost);
+  if (!cost_kind.ok()) return cost_kind.status().WithContext("--cost");
+  if (q.penalty && q.n_bkps) return Status::InvalidArgument("give --pen or --n-bkps, not both");
+  if (q.method == "pelt" && q.n_bkps) {
+    return Status::InvalidArgument("pelt takes --pen; --n-bkps is for --method binseg");
+  }
+  if (q.n_bkps && *q.n_bkps < 0) return Status::InvalidArgument("--n-bkps must be >= 0");
+  if (q.min_size < 1) return Status::InvalidArgument("--min-size must be >= 1");
+  if (q.jump < 1) return Status::InvalidArgument("--jump must be >= 1");
+  auto lines = ReadLines(in, q.input_name);
+  if (!lines.ok()) return lines.status();
+  const std::vector<double> y = Flatten(*lines);
+  if (y.empty()) return Status::InvalidArgument(q.input_name + ": no values to segment");
+  auto cost = MakeSegmentCost(*cost_kind, y);
+  if (!cost.ok()) return cost.status().WithContext(q.input_name);
+  const SegmentationParams params{static_cast<std::size_t>(q.min_size),
+                                  static_cast<std::size_t>(q.jump)};
+  double penalty = q.penalty ? *q.penalty : DefaultPenalty(*cost_kind, y);
+  Result<std::vector<std::size_t>> bkps =
+      q.method == "pelt" ? Pelt(**cost, params, penalty)
+      : q.n_bkps
+          ? BinarySegmentation(**cost, params, {static_cast<std::size_t>(*q.n_bkps), std::nullopt})
+          : BinarySegmentation(**cost, params, {std::nullopt, penalty});
+  if (!bkps.ok()) return bkps.status().WithContext(q.input_name);
+  if (q.json) {
+    out << "{\"method\": " << JsonString(q.method) << ", \"cost\": " << JsonString(q.cost)
+        << ", \"min_size\": " << q.min_size << ", \"jump\": " << q.jump << ", ";
+    if (q.n_bkps) {
+      out << "\"n_bkps\": " << *q.n_bkps;
+    } else {
+      out << "\"penalty\": " << JsonNumber(penalty);
+    }
+    out << ", \"n\": " << y.size() << ", \"breakpoints\": [";
+    for (std::size_t i = 0; i < bkps->size(); ++i) out << (i ? ", " : "") << (*bkps)[i];
+    out << "]}\n";
+  } else {
+    for (std::size_t i = 0; i < bkps->size(); ++i) out << (i ? " " : "") << (*bkps)[i];
+    out << "\n";
+  }
+  return Status::Ok();
+}
+
+Status RunTest(const TestRequest& q, std::istream& in, std::ostream& out) {
+  static const char* kTests = "wilcoxon, sign, mannwhitney, kruskal, spearman, binom, permutation";
+  const std::string& t = q.test;
+  const bool known = t == "wilcoxon" || t == "sign" || t == "mannwhitney" || t == "kruskal" ||
+                     t == "spearman" || t == "binom" || t == "permutation";
+  if (!known) return Status::InvalidArgument("unknown test '" + t + "' (valid: " + kTests + ")");
+  auto alternative = ParseAlternative(q.alternative);
+  if (!alternative.ok()) return alternative.status().WithContext("--alternative");
+  auto method = ParseTestMethod(q.method);
+  if (!method.ok()) return method.status().WithContext("--method");
+  const bool has_method = t == "wilcoxon" || t == "mannwhitney" || t == "permutation";
+  if (!has_method && *method != TestMethod::kAuto) {
+    return Status::InvalidArgument(
+        "--method applies to wilcoxon, mannwhitney and permutation, "
+        "not " +
+        t);
+  }
+  if (t == "kruskal" && *alternative != Alternative::kTwoSided) {
+    return Status::InvalidArgument("kruskal has no one-sided alternative (use two-sided)");
+  }
+  auto lines = ReadLines(in, q.input_name);
+  if (!lines.ok()) return lines.status();
+  const auto& s = *lines;
+  auto need = [&](std::size_t lo, std::size_t hi, const char* what) -> Status {
+    if (s.size() < lo || s.size() > hi) {
+      return Status::InvalidArgument(q.input_name + ": " + t + " needs " + what + ", got " +
+                                     std::to_string(s.size()) + " non-empty line(s)");
+    }
+    return Status::Ok();
+  };
+  Result<TestResult> r = Status::Internal("no test run");
+  std::size_t n = 0;
+  if (t == "wilcoxon" || t == "sign") {
+    PHASESWEEP_RETURN_IF_ERROR(need(1, 2, "one line of differences or two lines x and y"));
+    std::vector<double> d = s[0];
+    if (s.size() == 2) {
+      if (s[0].size() != s[1].size()) {
+        return Status::InvalidArgument(q.input_name + ": paired samples differ in length (" +
+                                       std::to_string(s[0].size()) + " and " +
+                                       std::to_string(s[1].size()) + ")");
+      }
+      for (std::size_t i = 0; i < d.size(); ++i) d[i] = s[0][i] - s[1][i];
+    }
+    n = d.size();
+    r = t == "wilcoxon" ? WilcoxonSignedRank(d, *alternative, *method) : SignTest(d, *alternative);
+  } else if (t == "mannwhitney" || t == "spearman" || t == "permutation") {
+    PHASESWEEP_RETURN_IF_ERROR(need(2, 2, "two lines (two samples)"));
+    n = s[0].size() + s[1].size();
+    if (t == "mannwhitney") {
+      r = MannWhitneyU(s[0], s[1], *alternative, *method);
+    } else if (t == "spearman") {
+      n = s[0].size();
+      r = Spearman(s[0], s[1], *alternative);
+    } else {
+      r = PermutationMeanDifference(s[0], s[1], *alternative, *method);
+    }
+  } else if (t == "kruskal") {
+    PHASESWEEP_RETURN_IF_ERROR(need(2, static_cast<std::size_t>(-1), "two or more lines (groups)"));
+    for (const auto& g : s) n += g.size();
+    r = KruskalWallis(s);
+  } else {  // binom
+    PHASESWEEP_RETURN_IF_ERROR(need(1, 1, "one line 'k n p0'"));
+    if (s[0].size() != 3 || !IsInteger(s[0][0]) || !IsInteger(s[0][1])) {
+      return Status::InvalidArgument(q.input_name +
+                                     ": binom needs one line 'k n p0' with integers k and n");
+    }
+    n = static_cast<std::size_t>(std::max(0.0, s[0][1]));
+    r = BinomTest(static_cast<std::int64_t>(s[0][0]), static_cast<std::int64_t>(s[0][1]), s[0][2],
+                  *alternative);
+  }
+  if (!r.ok()) return r.status().WithContext(q.input_name);
+  if (q.json) {
+    out << "{\"test\": " << JsonString(t) << ", \"alternative\": " << JsonString(q.alternative)
+        << ", \"method\": " << JsonString(std::string(TestMethodName(r->method)))
+        << ", \"n\": " << n << ", \"statistic\": " << JsonNumber(r->statistic)
+        << ", \"pvalue\": " << JsonNumber(r->pvalue) << "}\n";
+  } else {
+    out << "statistic=" << Number(r->statistic) << " pvalue=" << Number(r->pvalue) << "\n";
+  }
+  return Status::Ok();
+}
+
+Status RunAdjust(const AdjustRequest& q, std::istream& in, std::ostream& out) {
+  auto method = ParseAdjustment(q.method);
+  if (!method.ok()) return method.status();
+  auto lines = ReadLines(in, q.input_name);
+  if (!lines.ok()) return lines.status();
+  std::vector<double> p;
+  for (std::size_t l = 0; l < lines->size(); ++l) {
+    for (std::size_t k = 0; k < (*lines)[l].size(); ++k) {
+      const double v = (*lines)[l][k];
+      if (!(v >= 0.0 && v <= 1.0)) {
+        return Status::InvalidArgument(q.input_name + ": value " + Number(v) + " (p-value " +
+                                       std::to_string(p.size() + 1) +
+                                       ") is not a p-value in [0, 1]");
+      }
+      p.push_back(v);
+    }
+  }
+  if (p.empty()) return Status::InvalidArgument(q.input_name + ": no p-values");
+  const std::vector<double> adj = AdjustPValues(p, *method);
+  if (q.json) {
+    out << "{\"method\": " << JsonString(std::string(AdjustmentName(*method)))
+        << ", \"pvalues\": [";
+    for (std::size_t i = 0; i < p.size(); ++i) out << (i ? ", " : "") << JsonNumber(p[i]);
+    out << "], \"adjusted\": [";
+    for (std::size_t i = 0; i < adj.size(); ++i) out << (i ? ", " : "") << JsonNumber(adj[i]);
+    out << "]}\n";
+  } else {
+    for (double v : adj) out << Number(v) << "\n";
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// Runs `fn` on FILE (or `in` for "-"), reporting a failure as one line and an exit code.
+template <class Request, class Fn>
+void RunOnInput(Request request, const std::string& file, std::istream& in, std::ostream& err,
+                Fn fn) {
+  Status status;
+  if (file.empty() || file == "-") {
+    request.input_name = "<stdin>";
+    status = fn(request, in);
+  } else {
+    request.input_name = file;
+    std::ifstream f(file);
+    status =
+        f ? fn(request, f)
+          : Status::NotFound("cannot open '" + file + "' (give a readable file or - for stdin)");
+  }
+  if (!status.ok()) {
+    err << "phasesweep: error: " << status.message() << std::endl;
+    throw CLI::RuntimeError(status.ExitCode());
+  }
+}
+
+}  // namespace
+
+void AddStatsCommands(CLI::App& stats, std::istream& in, std::ostream& out, std::ostream& err) {
+  // Shared state lives as long as the app: CLI11 keeps pointers to these.
+  // Numeric options are taken as text and parsed here, so that a malformed value is a one-line
+  // error with exit status 2 like every other input error of these commands.
+  struct ChangepointsCli {
+    ChangepointsRequest request;
+    std::string file = "-", pen, n_bkps, min_size = "2", jump = "5";
+  };
+  auto cp = std::make_shared<ChangepointsCli>();
+  CLI::App* c = stats.add_subcommand(
+      "changepoints",
+      "Change points of a series (ruptures semantics): sorted segment ends, last = n");
+  c->add_option("--method", cp->request.method, "pelt | binseg")->capture_default_str();
+  c->add_option("--cost", cp->request.cost, "l2 | normal | rbf")->capture_default_str();
+  CLI::Option* pen =
+      c->add_option("--pen", cp->pen, "penalty (default: from a robust noise estimate)");
+  CLI::Option* nb = c->add_option("--n-bkps", cp->n_bkps, "number of breakpoints (binseg)");
+  pen->excludes(nb);
+  c->add_option("--min-size", cp->min_size, "minimum segment length")->capture_default_str();
+  c->add_option("--jump", cp->jump, "breakpoint grid step")->capture_default_str();
+  c->add_flag("--json", cp->request.json, "print one JSON object");
+  c->add_option("FILE", cp->file, "numbers, whitespace-separated; - for stdin")
+      ->capture_default_str();
+  c->callback([cp, pen, nb, &in, &out, &err] {
+    ChangepointsRequest r = cp->request;
+    Status parsed = Status::Ok();
+    auto integer = [&](const std::string& text, const char* flag, std::int64_t* v) {
+      char* end = nullptr;
+      const long long x = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0') {
+        if (parsed.ok()) {
+          parsed =
+              Status::InvalidArgument(std::string(flag) + ": '" + text + "' is not an integer");
+        }
+        return;
+      }
+      *v = x;
+    };
+    if (pen->count() > 0) {
+      char* end = nullptr;
+      const double v = std::strtod(cp->pen.c_str(), &end);
+      if (cp->pen.empty() || *end != '\0' || !std::isfinite(v)) {
+        parsed = Status::InvalidArgument("--pen: '" + cp->pen + "' is not a number");
+      }
+      r.penalty = v;
+    }
+    if (nb->count() > 0) {
+      std::int64_t v = 0;
+      integer(cp->n_bkps, "--n-bkps", &v);
+      r.n_bkps = v;
+    }
+    integer(cp->min_size, "--min-size", &r.min_size);
+    integer(cp->jump, "--jump", &r.jump);
+    if (!parsed.ok()) {
+      err << "phasesweep: error: " << parsed.message() << std::endl;
+      throw CLI::RuntimeError(parsed.ExitCode());
+    }
+    RunOnInput(r, cp->file, in, err, [&](const ChangepointsRequest& q, std::istream& is) {
+      return RunChangepoints(q, is, out);
+    });
+  });
+
+  auto tq = std::make_shared<TestRequest>();
+  auto t_file = std::make_shared<std::string>("-");
+  CLI::App* t = stats.add_subcommand(
+      "test", "A classical test (SciPy semantics); prints statistic=<v> pvalue=<v>");
+  t->add_option("TEST", tq->test,
+                "wilcoxon | sign | mannwhitney | kruskal | spearman | binom | permutation")
+      ->required();
+  t->add_option("FILE", *t_file, "one sample per line (binom: 'k n p0'); - for stdin")
+      ->capture_default_str();
+  t->add_option("--alternative", tq->alternative, "two-sided | greater | less")
+      ->capture_default_str();
+  t->add_option("--method", tq->method, "auto | exact | approx")->capture_default_str();
+  t->add_flag("--json", tq->json, "print one JSON object");
+  t->callback([tq, t_file, &in, &out, &err] {
+    RunOnInput(*tq, *t_file, in, err,
+               [&](const TestRequest& q, std::istream& is) { return RunTest(q, is, out); });
+  });
+
+  auto aq = std::make_shared<AdjustRequest>();
+  auto a_file = std::make_shared<std::string>("-");
+  CLI::App* a = stats.add_subcommand(
+      "adjust", "Holm or Benjamini-Hochberg adjusted p-values, in input order");
+  a->add_option("METHOD", aq->method, "holm | bh")->required();
+  a->add_option("FILE", *a_file, "p-values, whitespace-separated; - for stdin")
+      ->capture_default_str();
+  a->add_flag("--json", aq->json, "print one JSON object");
+  a->callback([aq, a_file, &in, &out, &err] {
+    RunOnInput(*aq, *a_file, in, err,
+               [&](const AdjustRequest& q, std::istream& is) { return RunAdjust(q, is, out); });
+  });
+}
+
+}  // namespace phasesweep::analysis
