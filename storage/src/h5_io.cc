@@ -158,6 +158,16 @@ void AppendVarStrings(hid_t loc, const std::string& name, const std::vector<std:
   dset.CloseChecked(name);
 }
 
+void WriteVarStringAt(hid_t loc, const std::string& name, hsize_t row, const std::string& value) {
+  Handle dset = DatasetOpen(loc, name);
+  Handle file_space = SelectForWrite(dset.get(), name, row, 1);
+  Handle mem_space = SimpleSpace({1});
+  Handle type = VarStringType();
+  const char* ptr = value.c_str();
+  DatasetWrite(dset.get(), type.get(), mem_space.get(), file_space.get(), &ptr);
+  dset.CloseChecked(name);
+}
+
 namespace {
 std::vector<char> PackFixed(size_t width, const std::vector<std::string>& values) {
   std::vector<char> buf(width * values.size(), '\0');

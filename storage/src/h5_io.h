@@ -65,6 +65,8 @@ void WriteRange(hid_t loc, const std::string& name, hsize_t start, const std::ve
 // hold short enumerations (status) that are rewritten in place.
 void CreateVarStrings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
 void AppendVarStrings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
+// Overwrites one element (the old string's heap space is not reused: keep this rare).
+void WriteVarStringAt(hid_t loc, const std::string& name, hsize_t row, const std::string& value);
 void CreateFixedStrings(hid_t loc, const std::string& name, size_t width,
                         const std::vector<std::string>& values);
 void WriteFixedStringsRange(hid_t loc, const std::string& name, size_t width, hsize_t start,

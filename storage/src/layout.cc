@@ -86,10 +86,17 @@ IndexTable ReadIndex(hid_t loc) {
   return t;
 }
 
-void UpdateIndex(hid_t loc, const IndexTable& t, size_t first_new_row) {
+void UpdateIndex(hid_t loc, const IndexTable& t, size_t first_new_row,
+                 const std::set<size_t>& changed_rows) {
   Handle g = GroupOpen(loc, "index");
   WriteFixedStringsRange(g.get(), "status", kStatusWidth, 0, t.status);
   WriteRange(g.get(), "attempts", 0, t.attempts);
+  for (size_t row : changed_rows) {
+    if (row >= first_new_row) continue;
+    WriteRange(g.get(), "seed", row, std::vector<uint64_t>{t.seed[row]});
+    WriteRange(g.get(), "grid_index", row, std::vector<int64_t>{t.grid_index[row]});
+    WriteVarStringAt(g.get(), "hparams", row, t.hparams_json[row]);
+  }
   if (first_new_row >= t.size()) return;
   auto tail = [first_new_row](const auto& v) {
     using V = std::decay_t<decltype(v)>;

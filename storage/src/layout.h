@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -39,11 +40,13 @@ struct IndexTable {
 void WriteProvenance(hid_t file, const Provenance& p);
 Provenance ReadProvenance(hid_t file);
 
-// Index table under `loc` (the file root): create whole, read whole, or update in place
-// (status/attempts of all rows, and every column of rows >= first_new_row).
+// Index table under `loc` (the file root): create whole, read whole, or update in place:
+// status/attempts of all rows, seed/grid_index/hparams of `changed_rows` (a record that
+// disagrees with the plan), and every column of rows >= first_new_row.
 void CreateIndex(hid_t loc, const IndexTable& t);
 IndexTable ReadIndex(hid_t loc);
-void UpdateIndex(hid_t loc, const IndexTable& t, size_t first_new_row);
+void UpdateIndex(hid_t loc, const IndexTable& t, size_t first_new_row,
+                 const std::set<size_t>& changed_rows);
 
 // /jobs/<job_id>: attributes and datasets of one record. `jobs` is the /jobs group.
 void WriteJob(hid_t jobs, const JobRecord& r);

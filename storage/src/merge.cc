@@ -27,8 +27,8 @@ namespace {
 
 // Folds one shard into the open merge copy. Returns false (with *error) for an unreadable shard.
 bool MergeShard(const std::string& shard_path, hid_t dst_jobs, detail::IndexTable* index,
-                std::unordered_map<std::string, size_t>* rows, MergeStats* stats,
-                std::string* error) {
+                std::unordered_map<std::string, size_t>* rows, std::set<size_t>* changed,
+                MergeStats* stats, std::string* error) {
   auto shard = detail::OpenShardReadOnly(shard_path);
   if (!shard.ok()) {
     *error = shard.status().message();
@@ -73,11 +73,15 @@ bool MergeShard(const std::string& shard_path, hid_t dst_jobs, detail::IndexTabl
       } else {
         ++stats->jobs_added;
       }
-      index->seed[row] = in.seed[i];
-      index->grid_index[row] = in.grid_index[i];
+      if (index->seed[row] != in.seed[i] || index->grid_index[row] != in.grid_index[i] ||
+          index->hparams_json[row] != in.hparams_json[i]) {
+        changed->insert(row);  // the record disagrees with the plan: the record wins
+        index->seed[row] = in.seed[i];
+        index->grid_index[row] = in.grid_index[i];
+        index->hparams_json[row] = in.hparams_json[i];
+      }
       index->status[row] = in.status[i];
       index->attempts[row] = in.attempts[i];
-      index->hparams_json[row] = in.hparams_json[i];
     }
     detail::CopyJob(src_jobs.get(), dst_jobs, id);
   }
@@ -109,6 +113,7 @@ Result<MergeStats> ResultsWriter::Merge() {
     for (std::string& n : detail::ReadStrings(f, "merged_shards")) already.insert(std::move(n));
     Handle jobs = detail::GroupOpen(f, "jobs");
     std::vector<std::string> newly_merged;
+    std::set<size_t> changed_rows;
     for (const std::string& name : *names) {
       const std::string shard_path = s.side.shards + "/" + name;
       if (already.count(name) != 0) {  // merged before; its deletion was interrupted
@@ -116,7 +121,7 @@ Result<MergeStats> ResultsWriter::Merge() {
         continue;
       }
       std::string error;
-      if (!MergeShard(shard_path, jobs.get(), &index, &rows, &stats, &error)) {
+      if (!MergeShard(shard_path, jobs.get(), &index, &rows, &changed_rows, &stats, &error)) {
         // Keep it for inspection but out of every future scan.
         (void)detail::RenameDurable(shard_path, shard_path + ".bad");
         stats.bad_shards.push_back(error);
@@ -126,7 +131,7 @@ Result<MergeStats> ResultsWriter::Merge() {
       to_delete.push_back(shard_path);
       ++stats.shards_merged;
     }
-    detail::UpdateIndex(f, index, first_new_row);
+    detail::UpdateIndex(f, index, first_new_row, changed_rows);
     detail::AppendVarStrings(f, "merged_shards", newly_merged);
     if (s.session_pending) detail::WriteSession(f, s.session);
     detail::WriteStringAttr(f, "last_merge_utc", UtcNow());

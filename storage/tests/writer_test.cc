@@ -349,6 +349,27 @@ TEST(ResultsWriterTest, JobsOutsideThePlanAreAppended) {
             (std::vector<std::string>{testing::JobId(3, 1), testing::JobId(3, 9)}));
 }
 
+TEST(ResultsWriterTest, RecordThatDisagreesWithThePlanWinsInTheIndex) {
+  ScratchDir dir;
+  const std::string path = dir / "results.h5";
+  auto w = ResultsWriter::Open(path, Options());
+  ASSERT_TRUE(w.ok());
+  JobRecord r = MakeRecord(0, 1);
+  r.hparams_json = "{\"lr\":0.5}";
+  r.seed = 77;
+  ASSERT_TRUE(WriteShard(path, Info("a"), {r}).ok());
+  ASSERT_TRUE(w->Merge().ok());
+  auto reader = ResultsReader::Open(path, ReaderOptions{false});
+  ASSERT_TRUE(reader.ok());
+  const JobSummary* s = reader->FindJob(r.job_id);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->hparams_json, "{\"lr\":0.5}");
+  EXPECT_EQ(s->seed, 77u);
+  auto ledger = Ledger::Read(path);
+  ASSERT_TRUE(ledger.ok());
+  EXPECT_EQ(ledger->Find(testing::JobId(0, 0))->hparams_json, testing::HparamsFor(0));
+}
+
 TEST(ShardWriterTest, RejectsInvalidRecords) {
   ScratchDir dir;
   const std::string path = dir / "results.h5";
