@@ -3,6 +3,7 @@
 // and turns a Status into "phasesweep: error: ..." and an exit code.
 #include "phasesweep/worker/stats_probe_commands.h"
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
