@@ -73,8 +73,11 @@ function(phasesweep_torch_pch target)
   target_precompile_headers(${target} PRIVATE <torch/torch.h>)
 endfunction()
 
-# Adds a GoogleTest executable with ctest labels: phasesweep_add_test(NAME SOURCES ... LIBS ... LABELS ...)
-include(GoogleTest)
+# Adds a GoogleTest executable as ONE ctest test with labels:
+#   phasesweep_add_test(NAME SOURCES ... LIBS ... LABELS ... [TIMEOUT s])
+# One process per executable, not per test case: loading LibTorch costs seconds per process,
+# which would dominate CI if every case were its own process. gtest's output names the failing
+# case; `ctest -R NAME --output-on-failure` or `NAME --gtest_filter=...` narrows it down.
 find_package(GTest REQUIRED)
 function(phasesweep_add_test name)
   cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
@@ -88,8 +91,8 @@ function(phasesweep_add_test name)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
-  gtest_discover_tests(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-                       DISCOVERY_TIMEOUT 60)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
 endfunction()
 
 # Runs an already-built test executable under `mpirun -np N` for each N given:
