@@ -10,6 +10,7 @@ SidecarPaths SidecarFor(const std::string& results_path) {
   p.lock = p.dir + "/lock";
   p.merge_tmp = p.dir + "/merge.tmp";
   p.create_tmp = p.dir + "/create.tmp";
+  p.analysis_tmp = p.dir + "/analysis.tmp";
   return p;
 }
 

@@ -142,6 +142,7 @@ Status CreateResultsFile(const std::string& path, const SidecarPaths& side, cons
 Status RemoveLeftovers(const SidecarPaths& side) {
   PHASESWEEP_RETURN_IF_ERROR(detail::RemoveFile(side.merge_tmp));
   PHASESWEEP_RETURN_IF_ERROR(detail::RemoveFile(side.create_tmp));
+  PHASESWEEP_RETURN_IF_ERROR(detail::RemoveFile(side.analysis_tmp));
   auto names = detail::ListDir(side.shards);
   if (!names.ok()) return names.status();
   for (const std::string& n : *names) {
@@ -278,6 +279,16 @@ Result<ResultsWriter> ResultsWriter::Open(const std::string& path, const OpenOpt
       impl->session_pending = true;  // recorded by the next merge
       return ResultsWriter(std::move(impl));
     }
+  }
+  // Shards without a results file belong to a file that was deleted or moved (Open creates the
+  // file before any shard can exist): never merge them into this new one, but keep them.
+  auto orphans = detail::ListShards(impl->side.shards);
+  if (!orphans.ok()) return orphans.status();
+  if (!orphans->empty()) {
+    const std::string aside = impl->side.dir + "/orphaned-shards-" + CompactUtc();
+    PHASESWEEP_RETURN_IF_ERROR(detail::RenameDurable(impl->side.shards, aside));
+    PHASESWEEP_RETURN_IF_ERROR(detail::MakeDir(impl->side.shards));
+    impl->moved_aside_to = aside;
   }
   PHASESWEEP_RETURN_IF_ERROR(
       CreateResultsFile(path, impl->side, prov, options.plan, impl->session));

@@ -2,6 +2,7 @@
 # src/ (to craft damaged files), so they see src/ and HDF5 too.
 phasesweep_add_test(storage_test
   SOURCES
+    tests/analysis_tables_test.cc
     tests/bad_input_test.cc
     tests/commands_test.cc
     tests/reader_test.cc

@@ -270,6 +270,25 @@ TEST(ResultsWriterTest, DifferentConfigHashIsRefusedUnlessFreshOrAccepted) {
   EXPECT_EQ(now->provenance().config_hash, "00000000000000f2");
 }
 
+TEST(ResultsWriterTest, ShardsWithoutAResultsFileAreSetAsideNotMerged) {
+  ScratchDir dir;
+  const std::string path = dir / "results.h5";
+  {
+    auto w = ResultsWriter::Open(path, Options());
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(WriteShard(path, Info("a"), {MakeRecord(0, 0)}).ok());
+  }
+  fs::remove(path);  // the user deleted the file but not its .d directory
+  auto w = ResultsWriter::Open(path, Options());
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_TRUE(w->created());
+  EXPECT_NE(w->moved_aside_to().find("/results.h5.d/orphaned-shards-"), std::string::npos);
+  EXPECT_FALSE(fs::is_empty(w->moved_aside_to()));
+  auto ledger = Ledger::Read(path);
+  ASSERT_TRUE(ledger.ok());
+  EXPECT_EQ(ledger->Totals().done, 0);
+}
+
 TEST(ResultsWriterTest, OpenRemovesTemporaryFilesOfAKilledWriter) {
   ScratchDir dir;
   const std::string path = dir / "results.h5";

@@ -67,6 +67,7 @@ class ResultsWriter {
   // directory missing), IOError (directory not writable, disk full), Corruption (not HDF5,
   // truncated, not a phasesweep file — with kFresh these are moved aside instead),
   // FailedPrecondition (config hash differs under kResume, newer format_version, locked).
+  // Call it before any rank writes shards: it removes every ".tmp-" shard it finds.
   static Result<ResultsWriter> Open(const std::string& path, const OpenOptions& options);
 
   ResultsWriter(ResultsWriter&&) noexcept;
@@ -76,9 +77,12 @@ class ResultsWriter {
   const std::string& path() const;
   // The provenance stored in the file (its creator's; see /sessions for later opens).
   const Provenance& provenance() const;
-  bool created() const;                       // Open created a new file
-  bool config_mismatch_accepted() const;      // kAcceptMismatch was needed
-  const std::string& moved_aside_to() const;  // kFresh moved an old file here ("" if not)
+  bool created() const;                   // Open created a new file
+  bool config_mismatch_accepted() const;  // kAcceptMismatch was needed
+  // Where Open moved something aside ("" if nothing): the old file under kFresh
+  // (<stem>.prev-<UTC>.h5, its sidecar next to it), or shards found without a results file
+  // (<results>.d/orphaned-shards-<UTC>; they belong to a deleted or moved file).
+  const std::string& moved_aside_to() const;
   // The lock text ("pid=... host=... since=...") of a writer that died holding the lock, which
   // Open took over; "" when the lock was free. Worth a log line.
   const std::string& stale_lock_holder() const;
