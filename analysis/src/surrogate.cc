@@ -20,40 +20,60 @@ double BiasCorrected(double rho_hat, double n) {
 // Buffers reused across the B surrogate evaluations of one trace.
 struct Workspace {
   std::vector<double> r, e, s;
+  std::vector<double> inv_t, inv_rest;  // 1 / t and 1 / (n - t), for the split scan
+  std::size_t n = 0;
+  void Prepare(std::size_t size) {
+    if (n == size) return;
+    n = size;
+    r.resize(n);
+    e.resize(n);
+    inv_t.resize(n);
+    inv_rest.resize(n);
+    for (std::size_t t = 1; t < n; ++t) {
+      inv_t[t] = 1.0 / static_cast<double>(t);
+      inv_rest[t] = 1.0 / static_cast<double>(n - t);
+    }
+  }
 };
 
-// Computes T for y (size n >= MinSignificanceLength) using ws.r / ws.e as scratch.
+// Computes T for y (size n >= MinSignificanceLength); five passes over the data, no division in
+// the loops (this runs B + 1 times per trace).
 double Statistic(const double* y, std::size_t n, std::size_t min_size, Workspace& ws,
                  std::size_t* split_out, double* rho_out) {
+  ws.Prepare(n);
   const double nd = static_cast<double>(n);
   const double tc = (nd - 1.0) / 2.0;
   double ym = 0.0;
   for (std::size_t i = 0; i < n; ++i) ym += y[i];
   ym /= nd;
-  double sty = 0.0;
-  for (std::size_t i = 0; i < n; ++i) sty += (static_cast<double>(i) - tc) * (y[i] - ym);
+  double sty = 0.0, ss_y = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = y[i] - ym;
+    sty += (static_cast<double>(i) - tc) * d;
+    ss_y += d * d;
+  }
   const double stt = nd * (nd * nd - 1.0) / 12.0;  // sum of (i - tc)^2
   const double slope = sty / stt;
-  ws.r.resize(n);
-  double ss_r = 0.0, ss_y = 0.0;
+  double* r = ws.r.data();
+  double total = 0.0, ss_r = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    ws.r[i] = y[i] - ym - slope * (static_cast<double>(i) - tc);
-    ss_r += ws.r[i] * ws.r[i];
-    ss_y += (y[i] - ym) * (y[i] - ym);
+    r[i] = y[i] - ym - slope * (static_cast<double>(i) - tc);
+    total += r[i];
+    ss_r += r[i] * r[i];
   }
-  // Best single split of the detrended trace.
-  double total = 0.0;
-  for (std::size_t i = 0; i < n; ++i) total += ws.r[i];
-  double s = 0.0, best = -1.0;
+  // Best single split of the detrended trace: G(t) = S^2/t + (T-S)^2/(n-t) - T^2/n.
+  const double base = total * total / nd;
+  double s = 0.0, best = -1.0, split_sum = 0.0;
   std::size_t split = min_size;
   for (std::size_t t = 1; t < n; ++t) {
-    s += ws.r[t - 1];
+    s += r[t - 1];
     if (t < min_size || t > n - min_size) continue;
-    const double td = static_cast<double>(t);
-    const double g = s * s / td + (total - s) * (total - s) / (nd - td) - total * total / nd;
+    const double rest = total - s;
+    const double g = s * s * ws.inv_t[t] + rest * rest * ws.inv_rest[t] - base;
     if (g > best) {
       best = g;
       split = t;
+      split_sum = s;
     }
   }
   if (split_out) *split_out = split;
@@ -62,27 +82,24 @@ double Statistic(const double* y, std::size_t n, std::size_t min_size, Workspace
     if (rho_out) *rho_out = 0.0;
     return 0.0;  // exactly linear: nothing to detect
   }
-  // Residuals of r on the step D = 1(t >= split) after D is made orthogonal to [1, t]
-  // (Frisch-Waugh): e = r - delta * (D - d_mean - c (t - tc)).
-  const double d_mean = (nd - static_cast<double>(split)) / nd;
-  // sum over t >= split of (t - tc)
-  const double a = static_cast<double>(split), last = nd - 1.0;
-  const double sum_t = (a + last) * (nd - a) / 2.0 - tc * (nd - a);
+  // Residuals of r on the step D = 1(t >= split) made orthogonal to [1, t] (Frisch-Waugh):
+  // e = r - delta * (D - d_mean - c (t - tc)), delta = D'r / |D~|^2 with D'r = T - S(split) and
+  // |D~|^2 = (n - a) - n d_mean^2 - c^2 stt.
+  const double a = static_cast<double>(split);
+  const double d_mean = (nd - a) / nd;
+  const double sum_t = (a + nd - 1.0) * (nd - a) / 2.0 - tc * (nd - a);  // sum_{t >= a} (t - tc)
   const double c = sum_t / stt;
-  double dr = 0.0, dd = 0.0;
+  const double dd = (nd - a) - nd * d_mean * d_mean - c * c * stt;
+  const double delta = dd > 0.0 ? (total - split_sum) / dd : 0.0;
+  double* e = ws.e.data();
+  double ss_e = 0.0, lag = 0.0, prev = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     const double dt = (i >= split ? 1.0 : 0.0) - d_mean - c * (static_cast<double>(i) - tc);
-    dr += dt * ws.r[i];
-    dd += dt * dt;
-  }
-  const double delta = dd > 0.0 ? dr / dd : 0.0;
-  ws.e.resize(n);
-  double ss_e = 0.0, lag = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double dt = (i >= split ? 1.0 : 0.0) - d_mean - c * (static_cast<double>(i) - tc);
-    ws.e[i] = ws.r[i] - delta * dt;
-    ss_e += ws.e[i] * ws.e[i];
-    if (i > 0) lag += ws.e[i] * ws.e[i - 1];
+    const double v = r[i] - delta * dt;
+    e[i] = v;
+    ss_e += v * v;
+    lag += v * prev;
+    prev = v;
   }
   if (!(ss_e > 1e-20 * ss_r)) {
     if (rho_out) *rho_out = 0.0;
@@ -161,8 +178,9 @@ Result<SignificanceResult> TransitionSignificance(const std::vector<double>& y,
       // Each surrogate draws its own rho from the sampling spread of the estimate, so the null
       // averages over the uncertainty of the dependence instead of trusting a point estimate.
       const double rb = std::clamp(rho_s + rho_sd * rng.Normal(), kRhoMin, kRhoMax);
-      s[0] = rng.Normal() / std::sqrt(1.0 - rb * rb);
-      for (std::size_t i = 1; i < n; ++i) s[i] = rb * s[i - 1] + rng.Normal();
+      for (std::size_t i = 0; i < n; ++i) s[i] = rng.Normal();  // innovations, then the recursion
+      s[0] /= std::sqrt(1.0 - rb * rb);
+      for (std::size_t i = 1; i < n; ++i) s[i] += rb * s[i - 1];
     } else {
       for (std::size_t i = 0; i < n;) {
         const std::size_t start = rng.UniformInt(n);

@@ -94,8 +94,8 @@ TEST_F(AnalyzeSweepTest, EmbeddingTransitionPrecedesAccuracy) {
     // Lags live on the 10-step probe grid, so |lag| ties: the normal approximation is used
     // (SciPy's exact distribution assumes no ties).
     EXPECT_EQ(Test(o.wilcoxon_test).method, "approx");
-    EXPECT_LT(Test(o.wilcoxon_test).pvalue, 0.011);
-    EXPECT_EQ(Test(o.wilcoxon_test).statistic, 0.0);            // min(R+, R-): no positive lag
+    EXPECT_LT(Test(o.wilcoxon_test).pvalue, 0.012);   // 0.0117 without ties, less with ties
+    EXPECT_EQ(Test(o.wilcoxon_test).statistic, 0.0);  // min(R+, R-): no positive lag
     EXPECT_NEAR(Test(o.sign_test).pvalue, 2.0 / 256.0, 1e-12);  // binomtest(0, 8, 0.5)
     ++checked;
   }
