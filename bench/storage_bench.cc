@@ -6,6 +6,7 @@
 //   phasesweep_bench_storage [--dir D] [--jobs N] [--steps S] [--metrics M] [--pack K]
 //                            [--merge policy|every|final]
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -68,35 +69,74 @@ ps::JobRecord MakeJob(int64_t index, int seeds, int steps, int metrics, std::mt1
   return r;
 }
 
+// Times the reads a resume, `status` and analysis do on a finished file; prints wall and CPU.
+void TimeReads(const std::string& path, int64_t expected_jobs) {
+  auto t = Clock::now();
+  double c = CpuSeconds();
+  auto ledger = ps::Ledger::Read(path);
+  if (!ledger.ok()) Die(ledger.status());
+  std::printf("ledger, %lld jobs             %8.3f s  (CPU %.3f s)\n",
+              static_cast<long long>(ledger->entries().size()), Since(t), CpuSeconds() - c);
+  if (ledger->Totals().done != expected_jobs && expected_jobs >= 0) {
+    std::fprintf(stderr, "ledger counts %lld done jobs, expected %lld\n",
+                 static_cast<long long>(ledger->Totals().done),
+                 static_cast<long long>(expected_jobs));
+    std::exit(1);
+  }
+  t = Clock::now();
+  c = CpuSeconds();
+  auto reader = ps::ResultsReader::Open(path);
+  if (!reader.ok()) Die(reader.status());
+  std::printf("reader open                 %8.3f s  (CPU %.3f s)\n", Since(t), CpuSeconds() - c);
+  t = Clock::now();
+  c = CpuSeconds();
+  auto metric = reader->LoadMetric("metric_7");
+  if (!metric.ok()) Die(metric.status());
+  std::printf("one metric, all %zu jobs   %8.3f s  (CPU %.3f s)\n", metric->job_ids.size(),
+              Since(t), CpuSeconds() - c);
+  t = Clock::now();
+  c = CpuSeconds();
+  auto grid = reader->LoadMetric("metric_7", ps::JobFilter{3, {}});
+  if (!grid.ok()) Die(grid.status());
+  std::printf("one metric, one grid point  %8.3f s  (CPU %.3f s, %zu jobs)\n", Since(t),
+              CpuSeconds() - c, grid->job_ids.size());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string dir = "/tmp/phasesweep_bench_storage";
   int jobs = 10000, steps = 500, metrics = 20, pack = 16, seeds = 16;
   std::string merge = "policy";
+  bool read_only = false;  // --read-only 1: only time the reads of an existing --dir
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--dir")
+    if (a == "--dir") {
       dir = v;
-    else if (a == "--jobs")
+    } else if (a == "--jobs") {
       jobs = std::atoi(v.c_str());
-    else if (a == "--steps")
+    } else if (a == "--steps") {
       steps = std::atoi(v.c_str());
-    else if (a == "--metrics")
+    } else if (a == "--metrics") {
       metrics = std::atoi(v.c_str());
-    else if (a == "--pack")
+    } else if (a == "--pack") {
       pack = std::atoi(v.c_str());
-    else if (a == "--merge")
+    } else if (a == "--merge") {
       merge = v;
-    else {
+    } else if (a == "--read-only") {
+      read_only = v == "1";
+    } else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
     }
   }
+  const std::string path = dir + "/results.h5";
+  if (read_only) {
+    TimeReads(path, -1);
+    return 0;
+  }
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  const std::string path = dir + "/results.h5";
-
   ps::OpenOptions options;
   options.provenance.config_hash = "bench";
   options.provenance.config_yaml = "bench: true\n";
@@ -111,6 +151,11 @@ int main(int argc, char** argv) {
 
   std::mt19937_64 rng(1);
   double generate_s = 0, shard_s = 0, merge_s = 0, shard_cpu = 0, merge_cpu = 0;
+  // Baseline in the same run: the same float64 values appended raw to one file, fsync'ed after
+  // every pack (the durability a shard gives), no HDF5, no compression.
+  double raw_s = 0;
+  std::FILE* raw_file = std::fopen((dir + "/baseline.bin").c_str(), "wb");
+  if (raw_file == nullptr) Die(phasesweep::Status::IOError("cannot create baseline.bin"));
   int merges = 0;
   double ledger_unmerged_s = -1;
   int64_t unmerged_at_ledger = 0;
@@ -121,6 +166,15 @@ int main(int argc, char** argv) {
       records.push_back(MakeJob(j, seeds, steps, metrics, rng));
     }
     generate_s += Since(t);
+    t = Clock::now();
+    for (const ps::JobRecord& r : records) {
+      std::fwrite(r.steps.data(), sizeof(int64_t), r.steps.size(), raw_file);
+      for (const auto& [name, v] : r.metrics)
+        std::fwrite(v.data(), sizeof(double), v.size(), raw_file);
+    }
+    std::fflush(raw_file);
+    ::fsync(::fileno(raw_file));
+    raw_s += Since(t);
     t = Clock::now();
     double c = CpuSeconds();
     auto shard = ps::WriteShard(path, ps::ShardInfo{"pack", 0, "bench"}, records);
@@ -152,28 +206,8 @@ int main(int argc, char** argv) {
   merge_s += Since(t);
   merge_cpu += CpuSeconds() - c;
   const auto bytes = std::filesystem::file_size(path);
-
-  t = Clock::now();
-  auto ledger = ps::Ledger::Read(path);
-  if (!ledger.ok()) Die(ledger.status());
-  const double ledger_s = Since(t);
-  if (ledger->Totals().done != jobs) {
-    std::fprintf(stderr, "ledger counts %lld done jobs, expected %d\n",
-                 static_cast<long long>(ledger->Totals().done), jobs);
-    return 1;
-  }
-  t = Clock::now();
-  auto reader = ps::ResultsReader::Open(path);
-  if (!reader.ok()) Die(reader.status());
-  const double reader_open_s = Since(t);
-  t = Clock::now();
-  auto metric = reader->LoadMetric("metric_7");
-  if (!metric.ok()) Die(metric.status());
-  const double metric_s = Since(t);
-  t = Clock::now();
-  auto grid = reader->LoadMetric("metric_7", ps::JobFilter{3, {}});
-  if (!grid.ok()) Die(grid.status());
-  const double grid_s = Since(t);
+  std::fclose(raw_file);
+  std::filesystem::remove(dir + "/baseline.bin");
 
   const double raw = static_cast<double>(jobs) * steps * (metrics * 8.0 + 8.0);
   std::printf("jobs %d x steps %d x metrics %d, packs of %d, merge=%s\n", jobs, steps, metrics,
@@ -182,6 +216,8 @@ int main(int argc, char** argv) {
   std::printf("generate traces (not I/O)   %8.3f s\n", generate_s);
   std::printf("write %5d shards           %8.3f s  (%.2f ms per job; CPU %.3f s)\n",
               (jobs + pack - 1) / pack, shard_s, 1e3 * shard_s / jobs, shard_cpu);
+  std::printf("  baseline: raw fwrite+fsync %7.3f s  (shards / raw = %.1fx)\n", raw_s,
+              shard_s / raw_s);
   std::printf("merge (%d merges)            %8.3f s  (CPU %.3f s)\n", merges, merge_s, merge_cpu);
   std::printf("file size                   %8.1f MB  (raw float64 %.1f MB, ratio %.2f)\n",
               bytes / 1e6, raw / 1e6, bytes / raw);
@@ -189,9 +225,6 @@ int main(int argc, char** argv) {
     std::printf("ledger, %4lld shards unmerged %7.3f s\n",
                 static_cast<long long>(unmerged_at_ledger), ledger_unmerged_s);
   }
-  std::printf("ledger, all merged          %8.3f s\n", ledger_s);
-  std::printf("reader open                 %8.3f s\n", reader_open_s);
-  std::printf("one metric, all %d jobs   %8.3f s\n", jobs, metric_s);
-  std::printf("one metric, one grid point  %8.3f s  (%zu jobs)\n", grid_s, grid->job_ids.size());
+  TimeReads(path, jobs);
   return 0;
 }

@@ -1,7 +1,8 @@
 // Reading a results file: jobs, one metric across jobs, grid points. This is what analysis,
 // `phasesweep status` and `phasesweep export` use. Safe while a sweep is writing the file: the
 // reader works on the file it opened (a merge replaces the file by rename, never in place) plus
-// the shards that existed when it opened.
+// the shards that existed when it opened. One thread at a time per ResultsReader (open one
+// reader per thread to read in parallel).
 #pragma once
 
 #include <cstdint>

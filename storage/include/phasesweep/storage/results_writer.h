@@ -7,6 +7,11 @@
 // instant therefore leaves the previous or the next complete results file, never a mixture,
 // and every job whose shard was durable is either in the results file or still in its shard.
 // Readers that have the old file open keep reading the old, complete file.
+//
+// Usage on rank 0: Open (before any rank writes shards), Merge() once to fold shards a killed
+// run left, Ledger::Read to skip finished jobs, MaybeMerge() after each finished pack, Merge()
+// at the end (also on SIGTERM, after the last shard). The destructor releases the lock and
+// does not merge. One thread at a time per ResultsWriter.
 #pragma once
 
 #include <cstdint>

@@ -24,9 +24,10 @@ struct ShardInfo {
 // ResultsWriter::Merge() moves them into the results file. Returns the shard's path.
 //
 // Any rank may call this, concurrently with other ranks and with a merge on rank 0; it needs no
-// lock. The shards directory must exist (ResultsWriter::Open creates it): NotFound otherwise.
-// Errors: InvalidArgument for a record failing ValidateJobRecord or duplicate job ids;
-// IOError (disk full, permission) with nothing left behind.
+// lock. (Threads: Debian's HDF5 is built thread-safe, so concurrent calls are correct but
+// serialised inside HDF5.) The shards directory must exist (ResultsWriter::Open creates it):
+// NotFound otherwise. Errors: InvalidArgument for a record failing ValidateJobRecord or duplicate
+// job ids; IOError (disk full, permission) with nothing left behind.
 Result<std::string> WriteShard(const std::string& results_path, const ShardInfo& info,
                                const std::vector<JobRecord>& records);
 
