@@ -277,11 +277,17 @@ void AddStatsCommands(CLI::App& stats, std::istream& in, std::ostream& out, std:
   c->add_option("--method", cp->request.method, "pelt | binseg")->capture_default_str();
   c->add_option("--cost", cp->request.cost, "l2 | normal | rbf")->capture_default_str();
   CLI::Option* pen =
-      c->add_option("--pen", cp->pen, "penalty (default: from a robust noise estimate)");
-  CLI::Option* nb = c->add_option("--n-bkps", cp->n_bkps, "number of breakpoints (binseg)");
+      c->add_option("--pen", cp->pen, "penalty (default: from a robust noise estimate)")
+          ->type_name("FLOAT");
+  CLI::Option* nb =
+      c->add_option("--n-bkps", cp->n_bkps, "number of breakpoints (binseg)")->type_name("INT");
   pen->excludes(nb);
-  c->add_option("--min-size", cp->min_size, "minimum segment length")->capture_default_str();
-  c->add_option("--jump", cp->jump, "breakpoint grid step")->capture_default_str();
+  c->add_option("--min-size", cp->min_size, "minimum segment length")
+      ->type_name("INT")
+      ->capture_default_str();
+  c->add_option("--jump", cp->jump, "breakpoint grid step")
+      ->type_name("INT")
+      ->capture_default_str();
   c->add_flag("--json", cp->request.json, "print one JSON object");
   c->add_option("FILE", cp->file, "numbers, whitespace-separated; - for stdin")
       ->capture_default_str();
