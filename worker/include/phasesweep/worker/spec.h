@@ -70,18 +70,21 @@ struct TrainingSpec {
   int64_t checkpoint_every = 500;  // 0 = only on demand
   std::string device = "auto";     // auto | cpu | cuda
   int64_t threads = 0;             // intra-op threads; 0 = chosen from cores / local ranks
+  // training.allow_tf32: let CUDA matmuls use TF32. Off by default: TF32 rounds to 10 mantissa
+  // bits, which breaks the "same trace in any pack" guarantee and changes probe values.
+  bool allow_tf32 = false;
 };
 
 struct ProbeSpec {
-  std::vector<std::string> metrics = {"train_loss", "test_loss", "train_acc", "test_acc",
-                                      "emb_norm",   "emb_cos_prev"};
+  std::vector<std::string> metrics = {"train_loss", "test_loss", "train_acc",
+                                      "test_acc",   "emb_norm",  "emb_cos_prev"};
   std::string schedule = "linear";  // linear | log ; first and last step always probed
   int64_t every = 50;               // linear: probe every N steps
   int64_t count = 100;              // log: about this many probe steps, log-spaced
   int64_t batch = 512;              // fixed probe batch size (deterministic from the seed)
   std::string cka = "linear";       // linear | debiased
   std::string representation = "resid_final";  // named hidden representation the probes read
-  int64_t snapshot_every = 0;       // 0 = no embedding snapshots
+  int64_t snapshot_every = 0;                  // 0 = no embedding snapshots
   int64_t sharpness_iters = 20;
   double sharpness_tol = 1e-3;
 };

@@ -1,0 +1,130 @@
+// The probe registry, the probe schedule and ProbeContext's lazily computed forward pass.
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "builtin_probes.h"
+#include "phasesweep/worker/probe.h"
+
+namespace phasesweep::worker {
+
+void RegisterBuiltinProbes(ProbeRegistry* registry) { registry->Add(EvalProbeDescriptor()); }
+
+const ProbeRegistry& ProbeRegistry::Builtin() {
+  static const ProbeRegistry* registry = [] {
+    auto* r = new ProbeRegistry();
+    RegisterBuiltinProbes(r);
+    return r;
+  }();
+  return *registry;
+}
+
+void ProbeRegistry::Add(ProbeDescriptor descriptor) {
+  for (const std::string& m : descriptor.metrics) {
+    for (const ProbeDescriptor& d : descriptors_) {
+      TORCH_CHECK(std::find(d.metrics.begin(), d.metrics.end(), m) == d.metrics.end(), "metric '",
+                  m, "' registered by probes '", d.name, "' and '", descriptor.name, "'");
+    }
+  }
+  descriptors_.push_back(std::move(descriptor));
+}
+
+std::vector<std::string> ProbeRegistry::MetricNames() const {
+  std::vector<std::string> names;
+  for (const ProbeDescriptor& d : descriptors_) {
+    names.insert(names.end(), d.metrics.begin(), d.metrics.end());
+  }
+  return names;
+}
+
+Status ProbeRegistry::Validate(const PackSpec& spec, const TaskInfo& task) const {
+  std::set<std::string> seen;
+  for (const std::string& m : spec.probes.metrics) {
+    if (!seen.insert(m).second) {
+      return Status::InvalidArgument("probes.metrics: '" + m + "' is listed twice");
+    }
+    const ProbeDescriptor* owner = nullptr;
+    for (const ProbeDescriptor& d : descriptors_) {
+      if (std::find(d.metrics.begin(), d.metrics.end(), m) != d.metrics.end()) owner = &d;
+    }
+    if (owner == nullptr) {
+      std::string valid;
+      for (const std::string& n : MetricNames()) valid += (valid.empty() ? "" : ", ") + n;
+      return Status::InvalidArgument("probes.metrics: '" + m +
+                                     "' is not a metric; valid: " + valid);
+    }
+    if (owner->applies) {
+      Status s = owner->applies(spec, task);
+      if (!s.ok()) return s.WithContext("probes.metrics: '" + m + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::unique_ptr<Probe>>> ProbeRegistry::Create(const PackSpec& spec,
+                                                                  const TaskInfo& task,
+                                                                  torch::Device device) const {
+  PHASESWEEP_RETURN_IF_ERROR(Validate(spec, task));
+  std::vector<std::unique_ptr<Probe>> probes;
+  for (const ProbeDescriptor& d : descriptors_) {
+    ProbeSetup setup;
+    setup.spec = &spec;
+    setup.task = task;
+    setup.device = device;
+    for (const std::string& m : d.metrics) {
+      const auto& wanted = spec.probes.metrics;
+      if (std::find(wanted.begin(), wanted.end(), m) != wanted.end()) setup.metrics.push_back(m);
+    }
+    if (!setup.metrics.empty()) probes.push_back(d.create(setup));
+  }
+  return probes;
+}
+
+std::vector<int64_t> ProbeSteps(const ProbeSpec& spec, int64_t total_steps) {
+  std::set<int64_t> steps{0, total_steps};
+  if (spec.schedule == "log") {
+    const double top = std::log(static_cast<double>(std::max<int64_t>(1, total_steps)));
+    const int64_t n = std::max<int64_t>(2, spec.count);
+    for (int64_t i = 0; i < n; ++i) {
+      const double s = std::exp(top * static_cast<double>(i) / static_cast<double>(n - 1));
+      steps.insert(std::min<int64_t>(total_steps, std::llround(s)));
+    }
+  } else {
+    for (int64_t s = spec.every; s < total_steps; s += spec.every) steps.insert(s);
+  }
+  return {steps.begin(), steps.end()};
+}
+
+Status ValidateProbeSchedule(const ProbeSpec& spec) {
+  if (spec.schedule != "linear" && spec.schedule != "log") {
+    return Status::InvalidArgument("probes.schedule: '" + spec.schedule +
+                                   "' is not a schedule; valid: linear, log");
+  }
+  if (spec.schedule == "linear" && spec.every < 1) {
+    return Status::InvalidArgument("probes.every: " + std::to_string(spec.every) + " must be >= 1");
+  }
+  if (spec.schedule == "log" && spec.count < 2) {
+    return Status::InvalidArgument("probes.count: " + std::to_string(spec.count) + " must be >= 2");
+  }
+  if (spec.batch < 1) {
+    return Status::InvalidArgument("probes.batch: " + std::to_string(spec.batch) + " must be >= 1");
+  }
+  return Status::Ok();
+}
+
+const ForwardOutput& ProbeContext::ProbeForward() {
+  if (!forward_done_) {
+    torch::NoGradGuard no_grad;
+    forward_ = model->Forward(probe_batch->tokens, capture);
+    forward_done_ = true;
+  }
+  return forward_;
+}
+
+torch::Tensor ProbeContext::MemberLossesOn(const torch::Tensor& tokens,
+                                           const torch::Tensor& labels) {
+  torch::AutoGradMode enable(true);
+  return MemberLosses(model->Forward(tokens).logits, labels);
+}
+
+}  // namespace phasesweep::worker
