@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
   std::FILE* raw_file = std::fopen((dir + "/baseline.bin").c_str(), "wb");
   if (raw_file == nullptr) Die(phasesweep::Status::IOError("cannot create baseline.bin"));
   int merges = 0;
-  double ledger_unmerged_s = -1;
+  double ledger_unmerged_s = -1, ledger_unmerged_cpu = 0;
   int64_t unmerged_at_ledger = 0;
   for (int start = 0; start < jobs; start += pack) {
     t = Clock::now();
@@ -184,9 +184,11 @@ int main(int argc, char** argv) {
     // The ledger with many unmerged shards, as a resume right before a merge would see it.
     if (start + pack >= jobs && merge != "every") {
       t = Clock::now();
+      const double lc = CpuSeconds();
       auto l = ps::Ledger::Read(path);
       if (!l.ok()) Die(l.status());
       ledger_unmerged_s = Since(t);
+      ledger_unmerged_cpu = CpuSeconds() - lc;
       unmerged_at_ledger = l->unmerged_shards();
     }
     if (merge == "final") continue;
@@ -222,8 +224,8 @@ int main(int argc, char** argv) {
   std::printf("file size                   %8.1f MB  (raw float64 %.1f MB, ratio %.2f)\n",
               bytes / 1e6, raw / 1e6, bytes / raw);
   if (ledger_unmerged_s >= 0) {
-    std::printf("ledger, %4lld shards unmerged %7.3f s\n",
-                static_cast<long long>(unmerged_at_ledger), ledger_unmerged_s);
+    std::printf("ledger, %4lld shards unmerged %7.3f s  (CPU %.3f s)\n",
+                static_cast<long long>(unmerged_at_ledger), ledger_unmerged_s, ledger_unmerged_cpu);
   }
   TimeReads(path, jobs);
   return 0;

@@ -168,11 +168,13 @@ bool ResultsWriter::MergeDue() const {
   const Impl& s = *impl_;
   auto names = detail::ListShards(s.side.shards);
   if (!names.ok() || names->empty()) return false;
+  // The shard cap is absolute: it bounds what the ledger must read (< 1 s for 10,000 jobs) and
+  // the number of files, however fast packs finish.
+  if (static_cast<int64_t>(names->size()) >= s.policy.max_pending_shards) return true;
   const double since = std::chrono::duration<double>(Impl::Clock::now() - s.last_merge).count();
   if (s.policy.max_time_fraction > 0 && since < s.last_merge_seconds / s.policy.max_time_fraction) {
     return false;
   }
-  if (static_cast<int64_t>(names->size()) >= s.policy.max_pending_shards) return true;
   if (since >= s.policy.max_seconds_between) return true;
   int64_t file_bytes = 0;
   detail::Inspect(s.path, &file_bytes);

@@ -322,7 +322,7 @@ TEST(ResultsWriterTest, UnreadableShardIsSetAsideAndReported) {
   EXPECT_TRUE(fs::exists(bogus + ".bad"));
 }
 
-TEST(ResultsWriterTest, MergePolicyWaitsForEnoughWork) {
+TEST(ResultsWriterTest, MergePolicyWaitsForEnoughWorkButAlwaysCapsShards) {
   ScratchDir dir;
   const std::string path = dir / "results.h5";
   auto w = ResultsWriter::Open(path, Options());
@@ -345,6 +345,16 @@ TEST(ResultsWriterTest, MergePolicyWaitsForEnoughWork) {
   auto merged = w->MaybeMerge();
   ASSERT_TRUE(merged.ok());
   EXPECT_EQ(merged->shards_merged, 3);
+  // Right after a merge the time gate holds back everything but the shard cap.
+  policy.max_pending_fraction = 0;
+  policy.max_seconds_between = 0;
+  policy.max_time_fraction = 1e-9;
+  w->set_merge_policy(policy);
+  ASSERT_TRUE(WriteShard(path, Info("d"), {MakeRecord(1, 0)}).ok());
+  EXPECT_FALSE(w->MergeDue());
+  ASSERT_TRUE(WriteShard(path, Info("e"), {MakeRecord(1, 1)}).ok());
+  ASSERT_TRUE(WriteShard(path, Info("f"), {MakeRecord(1, 2)}).ok());
+  EXPECT_TRUE(w->MergeDue());
 }
 
 TEST(ResultsWriterTest, JobsOutsideThePlanAreAppended) {
