@@ -174,25 +174,29 @@ TEST(AnalyzeCommandTest, MissingAndNonPhasesweepFiles) {
 TEST(AnalyzeCommandTest, ShortConstantAndNaNTracesAreNotes) {
   Scratch dir;
   std::vector<TraceJob> jobs = Synthetic();
-  // Job 0: constant embedding stability; job 1: a diverged (NaN) tail; job 2: only one probe.
+  // Job 0: constant embedding stability; job 1: a diverged (NaN) tail; job 2: 3 probes only.
   for (double& v : jobs[0].metrics["emb_cos_prev"]) v = 0.5;
   auto& nan_trace = jobs[1].metrics["emb_cos_prev"];
   for (size_t i = 50; i < nan_trace.size(); ++i) {
     nan_trace[i] = std::numeric_limits<double>::quiet_NaN();
   }
   TraceJob& shortj = jobs[2];
-  shortj.steps.resize(1);
-  for (auto& [m, v] : shortj.metrics) v.resize(1);
+  shortj.steps.resize(3);
+  for (auto& [m, v] : shortj.metrics) v.resize(3);
   const std::string path = WriteResults(dir, jobs);
   std::ostringstream json;
   const Status st = RunAnalyze({path, {"emb_cos_prev"}, true, true}, json);
   ASSERT_TRUE(st.ok()) << st.message();
   const std::string s = json.str();
   EXPECT_NE(s.find("\"n_valid\":50"), std::string::npos) << s;  // NaN tail excluded
+  EXPECT_NE(s.find("non-finite values excluded at steps 500-590"), std::string::npos) << s;
+  EXPECT_NE(s.find("constant trace: no change"), std::string::npos) << s;
+  EXPECT_NE(s.find("\"n_probes\":3,\"n_valid\":3,\"changepoint_step_lo\":-1"),
+            std::string::npos)
+      << s;  // too short for a change point: reported, not a crash
   auto tables = storage::ReadAnalysis(path);
   ASSERT_TRUE(tables.ok());
   ASSERT_EQ(tables->size(), 4u);
-  std::cout << s << "\n";
 }
 
 TEST(AnalyzeCommandTest, FlatJsonAndConfigErrors) {
