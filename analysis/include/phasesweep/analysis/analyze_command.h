@@ -4,11 +4,11 @@
 // and stores the result under /analysis in the same file (docs/FORMAT.md).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
 
-#include "CLI/CLI.hpp"
 #include "phasesweep/analysis/trace_set.h"
 #include "phasesweep/base/status.h"
 
