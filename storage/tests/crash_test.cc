@@ -165,7 +165,9 @@ TEST(CrashTest, KillNineAtRandomMomentsLosesNothingReportedDurable) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   LogState final_state = ReadLog(log);
   ASSERT_TRUE(final_state.finished);
-  EXPECT_EQ(final_state.durable.size(), static_cast<size_t>(kCrashGrids * kCrashSeeds));
+  // A pack whose shard was renamed just before a kill is durable without its log line; the next
+  // run's ledger skips it, so the log can list fewer jobs than the file holds, never more.
+  EXPECT_LE(final_state.durable.size(), static_cast<size_t>(kCrashGrids * kCrashSeeds));
   EXPECT_EQ(CheckFile(results, final_state), "");
   auto merged_only = ResultsReader::Open(results, ReaderOptions{false});
   ASSERT_TRUE(merged_only.ok());
