@@ -57,9 +57,9 @@ Status MpiError(int code, const char* call, const char* file, int line) {
 }
 
 void Poller::Pause() {
-  ++polls_;
-  if (polls_ < 64) return;  // spin: most waits end within microseconds
-  if (Clock::now() - start_ < sleep_after_) {
+  const auto waited = Clock::now() - start_;
+  if (waited < spin_) return;
+  if (waited < sleep_after_) {
     std::this_thread::yield();
   } else {
     std::this_thread::sleep_for(std::chrono::microseconds(200));

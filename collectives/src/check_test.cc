@@ -46,7 +46,8 @@ TEST(FormatSeconds, ReadableDurations) {
 
 TEST(Poller, ExpiresAtTheDeadlineNotBefore) {
   const auto start = Clock::now();
-  Poller poller(start + std::chrono::milliseconds(50), std::chrono::milliseconds(10));
+  Poller poller(start + std::chrono::milliseconds(50), std::chrono::milliseconds(5),
+                std::chrono::milliseconds(10));
   while (!poller.Expired()) poller.Pause();
   const auto waited = Clock::now() - start;
   EXPECT_GE(waited, std::chrono::milliseconds(50));

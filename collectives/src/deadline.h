@@ -1,9 +1,12 @@
-// Polling against a deadline, shared by the MPI and NCCL backends. A waiting rank first spins
-// (the common case: the data is a few microseconds away), then yields the core (ranks are often
-// oversubscribed on small machines), and after `sleep_after` sleeps between polls so that a rank
-// waiting long for a busy peer does not burn a core. Internal to collectives/.
+// Polling against a deadline, shared by the MPI and NCCL backends. A waiting rank first spins for
+// `spin` (like MPI_Wait: the data is usually microseconds away, and on a busy machine a yield
+// hands the core to another process for a whole time slice), then yields the core between polls
+// (so that oversubscribed ranks let their peers run), and after `sleep_after` sleeps 200 us
+// between polls so that a rank waiting long for a busy peer does not burn a core. Internal to
+// collectives/.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -13,8 +16,12 @@ using Clock = std::chrono::steady_clock;
 
 class Poller {
  public:
-  Poller(Clock::time_point deadline, std::chrono::microseconds sleep_after)
-      : start_(Clock::now()), deadline_(deadline), sleep_after_(sleep_after) {}
+  Poller(Clock::time_point deadline, std::chrono::microseconds spin,
+         std::chrono::microseconds sleep_after)
+      : start_(Clock::now()),
+        deadline_(deadline),
+        spin_(spin),
+        sleep_after_(std::max(spin, sleep_after)) {}
 
   bool Expired() const { return Clock::now() >= deadline_; }
   // Call between two unsuccessful polls.
@@ -23,8 +30,8 @@ class Poller {
  private:
   Clock::time_point start_;
   Clock::time_point deadline_;
+  std::chrono::microseconds spin_;
   std::chrono::microseconds sleep_after_;
-  long polls_ = 0;
 };
 
 // "1.5 s", "300 s", "0.25 s" — for messages.

@@ -29,12 +29,11 @@ Result<BatchShard> SplitGlobalBatch(int64_t global_size, int group_rank, int gro
   return shard;
 }
 
-Status GradientSynchronizer::AllreduceAverage(std::vector<torch::Tensor>& grads) const {
-  return AllreduceTensors(comm_, grads, ReduceOp::kAverage, bucket_bytes_);
+Status GradientSynchronizer::AllreduceAverage(std::vector<torch::Tensor>& grads) {
+  return AllreduceTensors(comm_, grads, ReduceOp::kAverage, bucket_bytes_, &workspace_);
 }
 
-Status GradientSynchronizer::AllreduceAverageGradients(
-    const std::vector<torch::Tensor>& params) const {
+Status GradientSynchronizer::AllreduceAverageGradients(const std::vector<torch::Tensor>& params) {
   std::vector<torch::Tensor> grads;
   grads.reserve(params.size());
   for (const torch::Tensor& p : params) {
@@ -42,11 +41,11 @@ Status GradientSynchronizer::AllreduceAverageGradients(
     if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
     grads.push_back(p.grad());
   }
-  return AllreduceTensors(comm_, grads, ReduceOp::kAverage, bucket_bytes_);
+  return AllreduceTensors(comm_, grads, ReduceOp::kAverage, bucket_bytes_, &workspace_);
 }
 
-Status GradientSynchronizer::BroadcastFromRoot(std::vector<torch::Tensor>& params) const {
-  return BroadcastTensors(comm_, params, 0, bucket_bytes_);
+Status GradientSynchronizer::BroadcastFromRoot(std::vector<torch::Tensor>& params) {
+  return BroadcastTensors(comm_, params, 0, bucket_bytes_, &workspace_);
 }
 
 }  // namespace phasesweep::collectives

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "deadline.h"
+#include "ring_allreduce.h"
 
 namespace phasesweep::collectives {
 namespace {
@@ -22,6 +23,7 @@ using internal::Poller;
 // Tags on the private duplicate; collective traffic never matches point-to-point messages.
 constexpr int kCheckInTag = 5301;
 constexpr int kReplyTag = 5302;
+constexpr int kRingTag = 5303;
 
 enum class OpKind : int32_t { kAllreduce = 1, kBroadcast = 2, kBarrier = 3 };
 
@@ -45,7 +47,7 @@ constexpr size_t kReplyHeader = 8;
 constexpr auto kArrivalSleepAfter = std::chrono::milliseconds(20);
 constexpr auto kDataSleepAfter = std::chrono::seconds(2);
 
-// MPI counts are int: larger buffers go in chunks.
+// MPI counts are int: larger buffers go in pieces (a ring chunk is at most piece / size).
 constexpr size_t kMaxChunk = size_t{1} << 30;
 
 bool SameNote(const CheckInNote& a, const CheckInNote& b) {
@@ -99,6 +101,7 @@ std::string Plural(size_t n, const char* one, const char* many) { return n == 1 
 struct MpiCommunicator::Operation {
   CheckInNote note;
   Clock::time_point start;
+  Clock::time_point data_deadline;  // set once every rank has checked in
 };
 
 Result<std::unique_ptr<MpiCommunicator>> MpiCommunicator::Create(MPI_Comm comm,
@@ -174,34 +177,23 @@ Status MpiCommunicator::Allreduce(void* data, size_t count, DataType type, Reduc
   }
   Operation operation{{++sequence_, count, static_cast<int32_t>(OpKind::kAllreduce),
                        static_cast<int32_t>(type), 0, static_cast<int32_t>(op)},
-                      Clock::now()};
+                      Clock::now(),
+                      {}};
   PHASESWEEP_RETURN_IF_ERROR(Fail(CheckIn(operation)));
   if (size_ == 1 || count == 0) return Status::Ok();
+  operation.data_deadline = Clock::now() + options_.timeout;
 
   char* bytes = static_cast<char*>(data);
   const size_t element = DataTypeSize(type);
+  // The mean is taken inside the ring (one division per element, by the rank that finishes it).
+  const int divisor = op == ReduceOp::kAverage ? size_ : 1;
   for (size_t done = 0; done < count;) {
     const size_t n = std::min(kMaxChunk, count - done);
-    MPI_Request request = MPI_REQUEST_NULL;
-    PHASESWEEP_RETURN_IF_ERROR(Fail([&]() -> Status {
-      PHASESWEEP_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, bytes + done * element, static_cast<int>(n),
-                                          ToMpi(type), MPI_SUM, comm_.get(), &request));
-      return Status::Ok();
-    }()));
-    PHASESWEEP_RETURN_IF_ERROR(Fail(Complete(operation, &request)));
+    PHASESWEEP_RETURN_IF_ERROR(Fail(internal::RingAllreduce(
+        bytes + done * element, n, type, divisor, comm_.get(), rank_, size_, kRingTag,
+        ring_scratch_,
+        [&](MPI_Request* requests, int k) { return Complete(operation, requests, k); })));
     done += n;
-  }
-  if (op == ReduceOp::kAverage) {
-    // Divide rather than multiply by 1/size: exact whenever the mean is representable.
-    if (type == DataType::kFloat32) {
-      float* f = static_cast<float*>(data);
-      const float n = static_cast<float>(size_);
-      for (size_t i = 0; i < count; ++i) f[i] /= n;
-    } else {
-      double* d = static_cast<double*>(data);
-      const double n = static_cast<double>(size_);
-      for (size_t i = 0; i < count; ++i) d[i] /= n;
-    }
   }
   return Status::Ok();
 }
@@ -223,9 +215,11 @@ Status MpiCommunicator::Broadcast(void* data, size_t count, DataType type, int r
   }
   Operation operation{{++sequence_, count, static_cast<int32_t>(OpKind::kBroadcast),
                        static_cast<int32_t>(type), root, 0},
-                      Clock::now()};
+                      Clock::now(),
+                      {}};
   PHASESWEEP_RETURN_IF_ERROR(Fail(CheckIn(operation)));
   if (size_ == 1 || count == 0) return Status::Ok();
+  operation.data_deadline = Clock::now() + options_.timeout;
 
   char* bytes = static_cast<char*>(data);
   const size_t element = DataTypeSize(type);
@@ -237,7 +231,7 @@ Status MpiCommunicator::Broadcast(void* data, size_t count, DataType type, int r
                                       root, comm_.get(), &request));
       return Status::Ok();
     }()));
-    PHASESWEEP_RETURN_IF_ERROR(Fail(Complete(operation, &request)));
+    PHASESWEEP_RETURN_IF_ERROR(Fail(Complete(operation, &request, 1)));
     done += n;
   }
   return Status::Ok();
@@ -249,8 +243,8 @@ Status MpiCommunicator::Barrier() {
         "communicator for " + name() +
         " is unusable after an earlier failure: " + broken_.message());
   }
-  Operation operation{{++sequence_, 0, static_cast<int32_t>(OpKind::kBarrier), 0, 0, 0},
-                      Clock::now()};
+  Operation operation{
+      {++sequence_, 0, static_cast<int32_t>(OpKind::kBarrier), 0, 0, 0}, Clock::now(), {}};
   return Fail(CheckIn(operation));
 }
 
@@ -272,7 +266,7 @@ Status MpiCommunicator::CoordinateCheckIn(const Operation& op) {
   }
   int pending = size_ - 1;
   std::vector<int> indices(n);
-  Poller poller(deadline, kArrivalSleepAfter);
+  Poller poller(deadline, options_.spin, kArrivalSleepAfter);
   while (pending > 0) {
     int completed = 0;
     PHASESWEEP_MPI_CHECK(
@@ -329,7 +323,7 @@ Status MpiCommunicator::CoordinateCheckIn(const Operation& op) {
   const auto send_deadline =
       std::max(deadline,
                Clock::now() + std::min<Clock::duration>(options_.timeout, std::chrono::seconds(2)));
-  Poller send_poller(send_deadline, kArrivalSleepAfter);
+  Poller send_poller(send_deadline, options_.spin, kArrivalSleepAfter);
   for (;;) {
     int done = 0;
     PHASESWEEP_MPI_CHECK(
@@ -378,7 +372,7 @@ Status MpiCommunicator::JoinCheckIn(const Operation& op) {
                                  kReplyTag, comm_.get(), &requests[0]));
   PHASESWEEP_MPI_CHECK(MPI_Isend(note.get(), sizeof(CheckInNote), MPI_BYTE, 0, kCheckInTag,
                                  comm_.get(), &requests[1]));
-  Poller poller(deadline, kArrivalSleepAfter);
+  Poller poller(deadline, options_.spin, kArrivalSleepAfter);
   for (;;) {
     int done = 0;
     PHASESWEEP_MPI_CHECK(MPI_Testall(2, requests, &done, MPI_STATUSES_IGNORE));
@@ -434,12 +428,11 @@ Status MpiCommunicator::JoinCheckIn(const Operation& op) {
   }
 }
 
-Status MpiCommunicator::Complete(const Operation& op, MPI_Request* request) {
-  const auto start = Clock::now();
-  Poller poller(start + options_.timeout, kDataSleepAfter);
+Status MpiCommunicator::Complete(const Operation& op, MPI_Request* requests, int n) {
+  Poller poller(op.data_deadline, options_.spin, kDataSleepAfter);
   for (;;) {
     int done = 0;
-    PHASESWEEP_MPI_CHECK(MPI_Test(request, &done, MPI_STATUS_IGNORE));
+    PHASESWEEP_MPI_CHECK(MPI_Testall(n, requests, &done, MPI_STATUSES_IGNORE));
     if (done) return Status::Ok();
     if (poller.Expired()) {
       // A started collective cannot be cancelled in MPI: the request stays pending and the

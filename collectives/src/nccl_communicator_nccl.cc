@@ -212,7 +212,7 @@ Result<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Create(MpiCommunicat
       self->comm_.Abort();
       return internal::NcclError(rc, "ncclCommInitRankConfig", __FILE__, __LINE__);
     }
-    Poller poller(Clock::now() + self->options_.timeout, kSleepAfter);
+    Poller poller(Clock::now() + self->options_.timeout, self->options_.spin, kSleepAfter);
     for (;;) {
       ncclResult_t state = ncclInProgress;
       PHASESWEEP_NCCL_CHECK(ncclCommGetAsyncError(raw, &state));
@@ -241,7 +241,7 @@ Status NcclCommunicator::Fail(Status status) {
 }
 
 Status NcclCommunicator::Wait(const std::string& what) {
-  Poller poller(Clock::now() + options_.timeout, kSleepAfter);
+  Poller poller(Clock::now() + options_.timeout, options_.spin, kSleepAfter);
   for (;;) {
     ncclResult_t state = ncclSuccess;
     const ncclResult_t rc = ncclCommGetAsyncError(comm_.get(), &state);

@@ -2,6 +2,7 @@
 // the fixed order described in process_group.h.
 #include "phasesweep/collectives/process_group.h"
 
+#include <thread>
 #include <utility>
 
 #include "check.h"
@@ -85,6 +86,11 @@ Result<ProcessGroup> SetUpProcessGroup(MPI_Comm world, const GroupOptions& optio
   layout.group_rank = pg.group.rank();
 
   CommunicatorOptions comm_options = options.communicator;
+  // Oversubscribed hosts (more ranks than cores) need waiting ranks to yield early.
+  const unsigned cores = std::thread::hardware_concurrency();
+  comm_options.spin = cores > 0 && static_cast<unsigned>(layout.local_size) > cores
+                          ? kSpinOversubscribed
+                          : kSpinDedicated;
   if (comm_options.name.empty()) {
     const int first = layout.group_index * g;
     comm_options.name = "group " + std::to_string(layout.group_index) + " (ranks " +

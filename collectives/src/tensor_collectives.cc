@@ -59,7 +59,7 @@ using BucketCollective = std::function<Status(void* data, size_t count, DataType
 
 // Packs `tensors` into buckets, runs `collective` on each, and writes the results back.
 Status RunBucketed(std::vector<torch::Tensor>& tensors, size_t bucket_bytes,
-                   const BucketCollective& collective) {
+                   BucketWorkspace& workspace, const BucketCollective& collective) {
   torch::NoGradGuard no_grad;  // parameters are leaves that require grad
   std::vector<torch::Tensor> flats(tensors.size());
   std::vector<internal::TensorExtent> extents(tensors.size());
@@ -73,20 +73,6 @@ Status RunBucketed(std::vector<torch::Tensor>& tensors, size_t bucket_bytes,
   }
   const std::vector<internal::Bucket> plan = internal::PlanBuckets(extents, bucket_bytes);
 
-  // One staging buffer per dtype, as large as its largest bucket, reused by every bucket.
-  std::vector<std::pair<int, torch::Tensor>> staging;
-  auto staging_for = [&](const internal::Bucket& bucket, const torch::Tensor& like) {
-    for (auto& [key, buffer] : staging) {
-      if (key == bucket.type_key) return buffer;
-    }
-    int64_t largest = 0;
-    for (const internal::Bucket& b : plan) {
-      if (b.type_key == bucket.type_key) largest = std::max(largest, b.numel);
-    }
-    staging.emplace_back(bucket.type_key, torch::empty({largest}, like.options()));
-    return staging.back().second;
-  };
-
   for (const internal::Bucket& bucket : plan) {
     const internal::BucketSlice& first = bucket.slices.front();
     const torch::Tensor& first_flat = flats[first.tensor];
@@ -98,7 +84,7 @@ Status RunBucketed(std::vector<torch::Tensor>& tensors, size_t bucket_bytes,
           collective(first_flat.data_ptr(), static_cast<size_t>(bucket.numel), type));
       continue;
     }
-    torch::Tensor buffer = staging_for(bucket, first_flat).narrow(0, 0, bucket.numel);
+    torch::Tensor buffer = workspace.Get(bucket.numel, first_flat);
     for (const internal::BucketSlice& s : bucket.slices) {
       buffer.narrow(0, s.bucket_offset, s.length)
           .copy_(flats[s.tensor].narrow(0, s.offset, s.length));
@@ -119,25 +105,39 @@ Status RunBucketed(std::vector<torch::Tensor>& tensors, size_t bucket_bytes,
 
 }  // namespace
 
+torch::Tensor BucketWorkspace::Get(int64_t numel, const torch::Tensor& like) {
+  for (torch::Tensor& b : buffers_) {
+    if (b.scalar_type() != like.scalar_type() || b.device() != like.device()) continue;
+    if (b.numel() < numel) b = torch::empty({numel}, like.options());
+    return b.narrow(0, 0, numel);
+  }
+  buffers_.push_back(torch::empty({numel}, like.options()));
+  return buffers_.back();
+}
+
 Status AllreduceTensors(Communicator& comm, std::vector<torch::Tensor>& tensors, ReduceOp op,
-                        size_t bucket_bytes) {
+                        size_t bucket_bytes, BucketWorkspace* workspace) {
   PHASESWEEP_RETURN_IF_ERROR(CheckTensors(comm, tensors, "allreduce"));
-  return RunBucketed(tensors, bucket_bytes, [&](void* data, size_t count, DataType type) {
-    return comm.Allreduce(data, count, type, op);
-  });
+  BucketWorkspace local;
+  return RunBucketed(tensors, bucket_bytes, workspace != nullptr ? *workspace : local,
+                     [&](void* data, size_t count, DataType type) {
+                       return comm.Allreduce(data, count, type, op);
+                     });
 }
 
 Status BroadcastTensors(Communicator& comm, std::vector<torch::Tensor>& tensors, int root,
-                        size_t bucket_bytes) {
+                        size_t bucket_bytes, BucketWorkspace* workspace) {
   if (root < 0 || root >= comm.size()) {
     return Status::InvalidArgument("broadcast root " + std::to_string(root) +
                                    " is outside the group; valid roots are 0.." +
                                    std::to_string(comm.size() - 1));
   }
   PHASESWEEP_RETURN_IF_ERROR(CheckTensors(comm, tensors, "broadcast"));
-  return RunBucketed(tensors, bucket_bytes, [&](void* data, size_t count, DataType type) {
-    return comm.Broadcast(data, count, type, root);
-  });
+  BucketWorkspace local;
+  return RunBucketed(tensors, bucket_bytes, workspace != nullptr ? *workspace : local,
+                     [&](void* data, size_t count, DataType type) {
+                       return comm.Broadcast(data, count, type, root);
+                     });
 }
 
 uint64_t ShapeChecksum(const std::vector<torch::Tensor>& tensors) {

@@ -111,6 +111,30 @@ TEST(MpiCommunicator, AllreduceSumAndAverageFloatAndDouble) {
   }
 }
 
+// Random values (different on every rank): the result must be the true sum within rounding and
+// bit-identical on every rank — replicas of a data-parallel model must not drift apart. Sizes
+// on both sides of the ring threshold (256 KiB), with uneven ring chunks.
+TEST(MpiCommunicator, AllreduceIsBitIdenticalOnEveryRank) {
+  auto comm = World();
+  ASSERT_NE(comm, nullptr);
+  for (int64_t count : {int64_t{999}, int64_t{100003}, int64_t{300001}}) {
+    std::vector<torch::Tensor> all;
+    for (int r = 0; r < comm->size(); ++r) {
+      torch::manual_seed(50 + r);
+      all.push_back(torch::randn({count}));
+    }
+    torch::Tensor mine = all[static_cast<size_t>(comm->rank())].clone();
+    ASSERT_TRUE(
+        comm->Allreduce(mine.data_ptr<float>(), static_cast<size_t>(count), ReduceOp::kSum).ok());
+    torch::Tensor expected = torch::zeros({count}, torch::kFloat64);
+    for (const auto& t : all) expected += t.to(torch::kFloat64);
+    EXPECT_TRUE(torch::allclose(mine.to(torch::kFloat64), expected, 1e-5, 1e-5)) << count;
+    torch::Tensor root = mine.clone();
+    MPI_Bcast(root.data_ptr<float>(), static_cast<int>(count), MPI_FLOAT, 0, MPI_COMM_WORLD);
+    EXPECT_TRUE(torch::equal(root, mine)) << "rank " << comm->rank() << " differs, count " << count;
+  }
+}
+
 TEST(MpiCommunicator, BroadcastFromFirstAndLastRank) {
   auto comm = World();
   ASSERT_NE(comm, nullptr);

@@ -38,12 +38,20 @@ const char* DataTypeName(DataType type);
 // Size of one element in bytes.
 size_t DataTypeSize(DataType type);
 
+inline constexpr std::chrono::microseconds kSpinDedicated = std::chrono::milliseconds(50);
+inline constexpr std::chrono::microseconds kSpinOversubscribed = std::chrono::milliseconds(1);
+
 struct CommunicatorOptions {
   // Longest a rank waits for the others to arrive at a collective, and then again for the data
   // to move. Generous by default: a group member may be busy checkpointing or coordinating.
   std::chrono::milliseconds timeout = std::chrono::minutes(5);
   // Names the group in messages, e.g. "group 1 (ranks 2-3)". Empty: "group".
   std::string name;
+  // How long a waiting rank polls flat out before it starts yielding its core between polls.
+  // Long is fastest when every rank has a core of its own; short lets oversubscribed ranks (more
+  // ranks than cores) run their peers. SetUpProcessGroup picks by comparing the ranks on the host
+  // with its cores (kSpinDedicated / kSpinOversubscribed).
+  std::chrono::microseconds spin = kSpinOversubscribed;
 };
 
 class Communicator {

@@ -40,8 +40,11 @@ Result<BatchShard> SplitGlobalBatch(int64_t global_size, int group_rank, int gro
 
 class GradientSynchronizer {
  public:
-  // `comm` must outlive this object. bucket_bytes: see AllreduceTensors.
-  explicit GradientSynchronizer(Communicator& comm, size_t bucket_bytes = kDefaultBucketBytes)
+  // `comm` must outlive this object. Buckets of DefaultBucketBytes(comm), or of `bucket_bytes`
+  // (see AllreduceTensors).
+  explicit GradientSynchronizer(Communicator& comm)
+      : GradientSynchronizer(comm, DefaultBucketBytes(comm)) {}
+  GradientSynchronizer(Communicator& comm, size_t bucket_bytes)
       : comm_(comm), bucket_bytes_(bucket_bytes) {}
 
   Communicator& communicator() const { return comm_; }
@@ -53,19 +56,20 @@ class GradientSynchronizer {
   }
 
   // Replaces every gradient by its mean over the group, in place. All must be defined.
-  Status AllreduceAverage(std::vector<torch::Tensor>& grads) const;
+  Status AllreduceAverage(std::vector<torch::Tensor>& grads);
 
   // The same for the .grad() of each parameter. A parameter without a gradient (unused in this
   // step) gets zeros first, so that every rank packs the same buckets.
-  Status AllreduceAverageGradients(const std::vector<torch::Tensor>& params) const;
+  Status AllreduceAverageGradients(const std::vector<torch::Tensor>& params);
 
   // Overwrites every parameter (or buffer) with the group root's values: at start, so that every
   // rank starts from the same weights, and after resuming from a checkpoint.
-  Status BroadcastFromRoot(std::vector<torch::Tensor>& params) const;
+  Status BroadcastFromRoot(std::vector<torch::Tensor>& params);
 
  private:
   Communicator& comm_;
   size_t bucket_bytes_;
+  BucketWorkspace workspace_;  // staging memory reused by every call
 };
 
 }  // namespace phasesweep::collectives

@@ -5,8 +5,9 @@
 //     group rank 0, which answers "go" once all have arrived and agree. At the deadline rank 0
 //     knows exactly who is missing and tells the ranks that did arrive, so the error names them;
 //     a rank whose note disagrees (a different operation, count or order) is named too.
-//  2. Data. MPI_Iallreduce / MPI_Ibcast in place, completed by MPI_Test polling against the
-//     deadline.
+//  2. Data. Allreduce as a ring of MPI_Isend/MPI_Irecv (src/ring_allreduce.h says why not
+//     MPI_Iallreduce), broadcast as MPI_Ibcast, completed by MPI_Test polling against a second
+//     deadline of the same length. Allreduce results are bit-identical on every rank.
 // Barrier is the check-in alone. The check-in costs two small messages per collective, which is
 // why gradient buckets should be large (bench/README.md, "Collectives", has the figures).
 #pragma once
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "phasesweep/collectives/communicator.h"
 #include "phasesweep/collectives/mpi_comm.h"
@@ -50,8 +52,8 @@ class MpiCommunicator final : public Communicator {
   Status CheckIn(const Operation& op);
   Status CoordinateCheckIn(const Operation& op);
   Status JoinCheckIn(const Operation& op);
-  // Phase 2: waits for `request` until the deadline.
-  Status Complete(const Operation& op, MPI_Request* request);
+  // Phase 2: waits for `n` requests until the deadline.
+  Status Complete(const Operation& op, MPI_Request* requests, int n);
   // Records the first failure; later calls fail fast with it.
   Status Fail(Status status);
   std::string Describe(const Operation& op) const;
@@ -62,6 +64,7 @@ class MpiCommunicator final : public Communicator {
   CommunicatorOptions options_;
   uint64_t sequence_ = 0;
   Status broken_;
+  std::vector<char> ring_scratch_;  // reused by the ring allreduce
 };
 
 }  // namespace phasesweep::collectives

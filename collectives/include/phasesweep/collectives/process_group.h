@@ -33,7 +33,9 @@ struct GroupOptions {
   int group_size = 1;  // G: ranks per data-parallel group; must divide the number of ranks
   Backend backend = Backend::kMpi;
   int device = -1;  // NCCL: CUDA device ordinal; -1 picks local_rank % visible devices
-  CommunicatorOptions communicator;  // name is filled in ("group g (ranks a-b)") when empty
+  // name is filled in ("group g (ranks a-b)") when empty; spin is chosen here: kSpinDedicated,
+  // or kSpinOversubscribed when this host runs more ranks than it has cores.
+  CommunicatorOptions communicator;
 };
 
 // Where this rank sits. All ranks are numbered in `world` (usually MPI_COMM_WORLD).
