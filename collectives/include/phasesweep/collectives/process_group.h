@@ -4,7 +4,8 @@
 //      (group g = world ranks g*G .. g*G+G-1, group rank = world rank - g*G);
 //   3. the group's Communicator: MPI over the group, or for NCCL: pick the device
 //      (local_rank % visible devices unless given), ncclGetUniqueId on the group root,
-//      broadcast of the id over the group (MPI, with a deadline), ncclCommInitRank.
+//      broadcast of the id over the group (MPI, with a deadline), ncclCommInitRank (its
+//      non-blocking form, ncclCommInitRankConfig, so that waiting for the peers has a deadline).
 // Everything here is a collective over `world`: every rank calls SetUpProcessGroup once, at
 // start, with the same options.
 #pragma once
