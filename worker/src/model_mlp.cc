@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "batched_linear.h"
 #include "phasesweep/worker/model.h"
 
 namespace phasesweep::worker {
@@ -52,7 +53,7 @@ class Mlp final : public EnsembleModel {
     ForwardOutput out;
     for (int64_t i = 0; i < spec_.depth; ++i) {
       const std::string n = std::to_string(i);
-      h = torch::baddbmm(params_.Get("layers." + n + ".b"), h, params_.Get("layers." + n + ".w"));
+      h = BatchedLinear(h, params_.Get("layers." + n + ".w"), params_.Get("layers." + n + ".b"));
       h = spec_.activation == "gelu" ? torch::gelu(h) : torch::relu(h);
       const std::string name = "hidden." + n;
       if (std::find(capture.begin(), capture.end(), name) != capture.end()) out.hidden[name] = h;
@@ -60,7 +61,7 @@ class Mlp final : public EnsembleModel {
     if (std::find(capture.begin(), capture.end(), "resid_final") != capture.end()) {
       out.hidden["resid_final"] = h;
     }
-    out.logits = torch::baddbmm(params_.Get("out.b"), h, params_.Get("out.w"));
+    out.logits = BatchedLinear(h, params_.Get("out.w"), params_.Get("out.b"));
     return out;
   }
 

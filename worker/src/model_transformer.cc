@@ -2,7 +2,8 @@
 // learned or sinusoidal positions, tied or untied unembedding, read at the last position.
 //
 // The last block only computes what the answer position needs: keys and values for every
-// position, but the query, the output projection and the MLP for the last position alone. The
+// position, but the query, the output projection and the MLP for the last position alone.
+// Queries, keys and values have separate weights (w_q, w_k, w_v, each [d, d]) for that reason. The
 // outputs are exactly those of the full computation (the other positions of the last block feed
 // nothing), at a fraction of its cost.
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <limits>
 #include <set>
 
+#include "batched_linear.h"
 #include "phasesweep/worker/model.h"
 
 namespace phasesweep::worker {
@@ -32,8 +34,12 @@ class Transformer final : public EnsembleModel {
         ps.Declare(b + "ln1.g", {1, d}, ParamInit::Ones());
         ps.Declare(b + "ln1.b", {1, d}, ParamInit::Zeros());
       }
-      ps.Declare(b + "attn.w_qkv", {d, 3 * d}, ParamInit::Normal(inv_sqrt_d));
-      ps.Declare(b + "attn.b_qkv", {1, 3 * d}, ParamInit::Zeros());
+      ps.Declare(b + "attn.w_q", {d, d}, ParamInit::Normal(inv_sqrt_d));
+      ps.Declare(b + "attn.b_q", {1, d}, ParamInit::Zeros());
+      ps.Declare(b + "attn.w_k", {d, d}, ParamInit::Normal(inv_sqrt_d));
+      ps.Declare(b + "attn.b_k", {1, d}, ParamInit::Zeros());
+      ps.Declare(b + "attn.w_v", {d, d}, ParamInit::Normal(inv_sqrt_d));
+      ps.Declare(b + "attn.b_v", {1, d}, ParamInit::Zeros());
       ps.Declare(b + "attn.w_o", {d, d}, ParamInit::Normal(inv_sqrt_d));
       ps.Declare(b + "attn.b_o", {1, d}, ParamInit::Zeros());
       if (spec.layer_norm) {
@@ -71,8 +77,12 @@ class Transformer final : public EnsembleModel {
         blk.ln2_g = ps.Get(b + "ln2.g");
         blk.ln2_b = ps.Get(b + "ln2.b");
       }
-      blk.w_qkv = ps.Get(b + "attn.w_qkv");
-      blk.b_qkv = ps.Get(b + "attn.b_qkv");
+      blk.w_q = ps.Get(b + "attn.w_q");
+      blk.b_q = ps.Get(b + "attn.b_q");
+      blk.w_k = ps.Get(b + "attn.w_k");
+      blk.b_k = ps.Get(b + "attn.b_k");
+      blk.w_v = ps.Get(b + "attn.w_v");
+      blk.b_v = ps.Get(b + "attn.b_v");
       blk.w_o = ps.Get(b + "attn.w_o");
       blk.b_o = ps.Get(b + "attn.b_o");
       blk.w_in = ps.Get(b + "mlp.w_in");
@@ -102,59 +112,78 @@ class Transformer final : public EnsembleModel {
     };
 
     const torch::Tensor& embed = params_.Get("embed");  // [K, V, d]
-    torch::Tensor x = torch::embedding(embed.view({K * V, d}), tokens + member_offset_);
-    x = spec_.learned_positions ? x + params_.Get("pos").unsqueeze(1) : x + sinusoid_;
+    const torch::Tensor embed_rows = embed.view({K * V, d});
+    torch::Tensor x = torch::embedding(embed_rows, tokens + member_offset_);
+    // The last position's residual stream is computed on its own (one more gather) so that the
+    // answer-position path never slices the full stream: a slice's backward zero-fills a
+    // full-size gradient.
+    torch::Tensor r =
+        torch::embedding(embed_rows, tokens.select(2, T - 1) + member_offset_.view({K, 1}));
+    if (spec_.learned_positions) {
+      const torch::Tensor& pos = params_.Get("pos");  // [K, T, d]
+      x = x + pos.unsqueeze(1);
+      r = r + pos.select(1, T - 1).unsqueeze(1);
+    } else {
+      x = x + sinusoid_;
+      r = r + sinusoid_[T - 1];
+    }
     torch::Tensor resid = x.view({K, B * T, d});
-    keep("embed_out", x.select(2, T - 1));
+    keep("embed_out", r);
 
+    // [K, B*T, d] → [K*B*H, T, dh]
+    auto heads = [&](const torch::Tensor& t) {
+      return t.view({K * B, T, H, dh}).transpose(1, 2).reshape({K * B * H, T, dh});
+    };
     for (size_t l = 0; l < blocks_.size(); ++l) {
       const Block& blk = blocks_[l];
-      const bool last = l + 1 == blocks_.size();
       const std::string tag = "." + std::to_string(l);
       torch::Tensor h = LayerNorm(resid, blk.ln1_g, blk.ln1_b);
-      torch::Tensor qkv = torch::baddbmm(blk.b_qkv, h, blk.w_qkv).view({K * B, T, 3, H, dh});
-      // [K*B, T, H, dh] → [K*B*H, T, dh]
-      auto heads = [&](int64_t i) {
-        return qkv.select(2, i).permute({0, 2, 1, 3}).reshape({K * B * H, T, dh});
-      };
-      torch::Tensor k = heads(1), v = heads(2);
-      if (!last) {
-        torch::Tensor scores = torch::baddbmm(causal_mask_.expand({K * B * H, T, T}), heads(0),
+      if (l + 1 < blocks_.size()) {
+        // A full causal block over every position.
+        torch::Tensor q = heads(BatchedLinear(h, blk.w_q, blk.b_q));
+        torch::Tensor k = heads(BatchedLinear(h, blk.w_k, blk.b_k));
+        torch::Tensor v = heads(BatchedLinear(h, blk.w_v, blk.b_v));
+        torch::Tensor scores = torch::baddbmm(causal_mask_.expand({K * B * H, T, T}), q,
                                               k.transpose(1, 2), 1.0, scale);
         torch::Tensor z = torch::bmm(torch::softmax(scores, 2), v)
                               .view({K * B, H, T, dh})
                               .permute({0, 2, 1, 3})
                               .reshape({K, B * T, d});
-        resid = resid + torch::baddbmm(blk.b_o, z, blk.w_o);
+        resid = resid + BatchedLinear(z, blk.w_o, blk.b_o);
         keep("resid_mid" + tag, resid.view({K, B, T, d}).select(2, T - 1));
         torch::Tensor m =
-            Activation(torch::baddbmm(blk.b_in, LayerNorm(resid, blk.ln2_g, blk.ln2_b), blk.w_in));
+            Activation(BatchedLinear(LayerNorm(resid, blk.ln2_g, blk.ln2_b), blk.w_in, blk.b_in));
         keep("mlp_hidden" + tag, m.view({K, B, T, spec_.d_mlp}).select(2, T - 1));
-        resid = resid + torch::baddbmm(blk.b_out, m, blk.w_out);
+        resid = resid + BatchedLinear(m, blk.w_out, blk.b_out);
         keep("resid_post" + tag, resid.view({K, B, T, d}).select(2, T - 1));
-      } else {
-        // Only the last query: [K*B*H, 1, dh]; no mask needed (it sees every position).
-        torch::Tensor q = qkv.select(1, T - 1).select(1, 0).reshape({K * B * H, 1, dh});
-        torch::Tensor scores = torch::bmm(q * scale, k.transpose(1, 2));
-        torch::Tensor z = torch::bmm(torch::softmax(scores, 2), v).view({K, B, d});
-        torch::Tensor r = resid.view({K, B, T, d}).select(2, T - 1);
-        r = r + torch::baddbmm(blk.b_o, z, blk.w_o);
-        keep("resid_mid" + tag, r);
-        torch::Tensor m =
-            Activation(torch::baddbmm(blk.b_in, LayerNorm(r, blk.ln2_g, blk.ln2_b), blk.w_in));
-        keep("mlp_hidden" + tag, m);
-        r = r + torch::baddbmm(blk.b_out, m, blk.w_out);
-        keep("resid_post" + tag, r);
-        keep("resid_final", r);
-        resid = r;
+        continue;
       }
+      // The last block: keys and values of every position, the rest at the last one. With a
+      // single query per head the attention is a broadcast product and two sums over
+      // contiguous views — no head transposes, no tiny per-head matmuls.
+      if (l > 0) r = resid.view({K, B, T, d}).select(2, T - 1);
+      torch::Tensor k = BatchedLinear(h, blk.w_k, blk.b_k).view({K * B, T, H, dh});
+      torch::Tensor v = BatchedLinear(h, blk.w_v, blk.b_v).view({K * B, T, H, dh});
+      torch::Tensor q = BatchedLinear(LayerNorm(r, blk.ln1_g, blk.ln1_b), blk.w_q, blk.b_q)
+                            .view({K * B, 1, H, dh});
+      torch::Tensor attn = torch::softmax((k * (q * scale)).sum(3), 1);  // [K*B, T, H]
+      torch::Tensor z = (v * attn.unsqueeze(3)).sum(1).view({K, B, d});
+      r = r + BatchedLinear(z, blk.w_o, blk.b_o);
+      keep("resid_mid" + tag, r);
+      torch::Tensor m =
+          Activation(BatchedLinear(LayerNorm(r, blk.ln2_g, blk.ln2_b), blk.w_in, blk.b_in));
+      keep("mlp_hidden" + tag, m);
+      r = r + BatchedLinear(m, blk.w_out, blk.b_out);
+      keep("resid_post" + tag, r);
+      keep("resid_final", r);
+      resid = r;
     }
     torch::Tensor h =
         spec_.layer_norm ? LayerNorm(resid, params_.Get("ln_f.g"), params_.Get("ln_f.b")) : resid;
     if (spec_.tied_unembed) {
       out.logits = torch::bmm(h, embed.transpose(1, 2)).narrow(2, 0, task_.n_classes);
     } else {
-      out.logits = torch::baddbmm(params_.Get("unembed_b"), h, params_.Get("unembed"));
+      out.logits = BatchedLinear(h, params_.Get("unembed"), params_.Get("unembed_b"));
     }
     return out;
   }
@@ -175,7 +204,8 @@ class Transformer final : public EnsembleModel {
 
  private:
   struct Block {
-    torch::Tensor ln1_g, ln1_b, ln2_g, ln2_b, w_qkv, b_qkv, w_o, b_o, w_in, b_in, w_out, b_out;
+    torch::Tensor ln1_g, ln1_b, ln2_g, ln2_b, w_q, b_q, w_k, b_k, w_v, b_v, w_o, b_o, w_in, b_in,
+        w_out, b_out;
   };
 
   // Per-member affine layer norm: normalise over the last dim, then g[K,1,d] * x + b[K,1,d].

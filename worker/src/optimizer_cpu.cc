@@ -21,8 +21,18 @@ void EnsembleOptimizer::StepFusedCpu(int64_t update_index, const torch::Tensor& 
   float* a = state_a_.data_ptr<float>();
   float* b = adamw_ ? state_b_.data_ptr<float>() : nullptr;
 
+  // Parallel regions only for large packs: waking a second thread for a small model costs more
+  // than the whole update (and stalls badly on busy machines).
+  const bool parallel = params_->flat_params().numel() >= (int64_t{1} << 18);
+  auto for_chunks = [&](const auto& fn) {
+    if (parallel) {
+      at::parallel_for(0, n_chunks, 1, fn);
+    } else {
+      fn(0, n_chunks);
+    }
+  };
   std::vector<double> partial(static_cast<size_t>(n_chunks));
-  at::parallel_for(0, n_chunks, 1, [&](int64_t begin, int64_t end) {
+  for_chunks([&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
       const Chunk& ch = chunks_[static_cast<size_t>(c)];
       partial[static_cast<size_t>(c)] = kernels::SumSquares(g + ch.begin, ch.end - ch.begin);
@@ -64,7 +74,7 @@ void EnsembleOptimizer::StepFusedCpu(int64_t update_index, const torch::Tensor& 
                static_cast<float>(s.momentum), static_cast<float>(lr)};
   }
 
-  at::parallel_for(0, n_chunks, 1, [&](int64_t begin, int64_t end) {
+  for_chunks([&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
       const Chunk& ch = chunks_[static_cast<size_t>(c)];
       if (!alive[ch.member]) continue;  // diverged: parameters and state stay frozen

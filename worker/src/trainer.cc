@@ -2,8 +2,13 @@
 #include "phasesweep/worker/trainer.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "phasesweep/worker/rng.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace phasesweep::worker {
 
@@ -27,6 +32,16 @@ Result<torch::Device> ResolveDevice(const std::string& name, int64_t local_rank)
         "CUDA_VISIBLE_DEVICES and the driver) ; use device: cpu or auto");
   }
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % count));
+}
+
+void TuneAllocatorForTraining() {
+#if defined(__GLIBC__)
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  });
+#endif
 }
 
 Status ValidatePackSpec(const PackSpec& spec, const ProbeRegistry& probes) {
@@ -84,6 +99,7 @@ Result<std::unique_ptr<PackTrainer>> PackTrainer::Create(const PackSpec& spec, t
 
 Status PackTrainer::Init() {
   if (spec_.training.threads > 0) at::set_num_threads(static_cast<int>(spec_.training.threads));
+  if (options_.tune_allocator && device_.is_cpu()) TuneAllocatorForTraining();
   if (device_.is_cuda()) {
     at::globalContext().setAllowTF32CuBLAS(spec_.training.allow_tf32);
     at::globalContext().setAllowTF32CuDNN(spec_.training.allow_tf32);

@@ -7,6 +7,8 @@
 
 #include <cmath>
 
+#include "batched_linear.h"
+
 namespace phasesweep::worker {
 namespace {
 
@@ -57,7 +59,11 @@ torch::Tensor ReferenceTransformer(const EnsembleModel& model, const ModelSpec& 
   torch::Tensor mask = torch::ones({T, T}, torch::kBool).triu(1);
   for (int64_t l = 0; l < spec.layers; ++l) {
     const std::string b = "blocks." + std::to_string(l) + ".";
-    torch::Tensor qkv = torch::matmul(ln(x, b + "ln1"), P(b + "attn.w_qkv")) + P(b + "attn.b_qkv");
+    torch::Tensor h = ln(x, b + "ln1");
+    torch::Tensor qkv = torch::cat({torch::matmul(h, P(b + "attn.w_q")) + P(b + "attn.b_q"),
+                                    torch::matmul(h, P(b + "attn.w_k")) + P(b + "attn.b_k"),
+                                    torch::matmul(h, P(b + "attn.w_v")) + P(b + "attn.b_v")},
+                                   2);
     auto split = [&](int64_t i) {
       return qkv.narrow(2, i * d, d).view({B, T, H, dh}).permute({0, 2, 1, 3});
     };
@@ -212,6 +218,33 @@ TEST(ModelTest, MemberLossesAndAccuracyArePerMember) {
   torch::Tensor acc = MemberAccuracy(logits, labels);
   EXPECT_EQ(acc[0].item<float>(), 1.0f);
   EXPECT_EQ(acc[1].item<float>(), 0.0f);  // ties go to class 0
+}
+
+TEST(BatchedLinearTest, BlasPathEqualsBaddbmmInValuesGradientsAndDoubleBackward) {
+  at::Generator gen = at::detail::createCPUGenerator(5);
+  torch::Tensor x = torch::randn({3, 7, 5}, gen).requires_grad_(true);
+  torch::Tensor w = torch::randn({3, 5, 4}, gen).requires_grad_(true);
+  torch::Tensor b = torch::randn({3, 1, 4}, gen).requires_grad_(true);
+  torch::Tensor up = torch::randn({3, 7, 4}, gen);
+  std::vector<torch::Tensor> grads[2];
+  for (int fast = 0; fast < 2; ++fast) {
+    torch::Tensor y = BatchedLinear(x, w, b, fast == 1);
+    if (fast == 0) {
+      EXPECT_TRUE(torch::allclose(y, torch::baddbmm(b, x, w), 1e-5, 1e-6));
+    }
+    grads[fast] = torch::autograd::grad({(y * up).sum()}, {x, w, b});
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(torch::allclose(grads[0][i], grads[1][i], 1e-5, 1e-6)) << "gradient " << i;
+  }
+  // Double backward (Hessian-vector products) through the fast path.
+  torch::Tensor loss = BatchedLinear(x, w, b).pow(2).sum();
+  auto g = torch::autograd::grad({loss}, {w}, {}, true, true);
+  torch::Tensor hvp = torch::autograd::grad({(g[0] * torch::ones_like(w)).sum()}, {w})[0];
+  // d/dw sum (x w + b)^2 = 2 x^T (x w + b); its derivative along ones: 2 x^T x 1.
+  torch::Tensor want = 2 * torch::bmm(x.transpose(1, 2), torch::bmm(x, torch::ones_like(w)));
+  EXPECT_TRUE(torch::allclose(hvp, want, 1e-4, 1e-5));
+  EXPECT_EQ(BatchedLinearUsesBlas(), PHASESWEEP_EXPECT_CBLAS == 1);  // as CMake configured it
 }
 
 }  // namespace

@@ -182,7 +182,7 @@ TEST(OptimizerTest, FusedKernelIsBitwiseIndependentOfThreadCount) {
   for (int n : {1, 2}) {
     at::set_num_threads(n);
     auto ps = std::make_unique<ParamStore>();
-    ps->Declare("big", {300, 200}, ParamInit::Normal(1.0));  // several chunks per member
+    ps->Declare("big", {600, 250}, ParamInit::Normal(1.0));  // parallel: >= 2^18 floats
     ps->Finalize({1, 2}, torch::kCPU);
     std::vector<MemberOptimizerScalars> s(2);
     s[1].grad_clip = 1.0;

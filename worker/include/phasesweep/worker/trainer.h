@@ -51,7 +51,16 @@ struct TrainerOptions {
   // Probes to use; nullptr = ProbeRegistry::Builtin(). Must outlive the trainer.
   const ProbeRegistry* probes = nullptr;
   EnsembleOptimizer::Kernel optimizer_kernel = EnsembleOptimizer::Kernel::kAuto;
+  // Calls TuneAllocatorForTraining() (once per process) when the pack trains on the CPU.
+  bool tune_allocator = true;
 };
+
+// glibc only (a no-op elsewhere): keeps freed blocks of up to 32 MiB in the heap instead of
+// returning them to the OS (mallopt M_MMAP_THRESHOLD = 32 MiB, M_TRIM_THRESHOLD = 1 GiB). A
+// training step frees and reallocates the same activation buffers every step; with glibc's
+// defaults each reallocation page-faults anew (3x slower steps on the default study at full
+// batch, bench/README.md). Process-wide; safe to call more than once.
+void TuneAllocatorForTraining();
 
 enum class RunOutcome {
   kFinished,  // the step budget is spent, or every member diverged
