@@ -4,7 +4,11 @@
 #include <iostream>
 #include <string>
 
+#include "phasesweep/analysis/analyze_command.h"
+#include "phasesweep/analysis/stats_commands.h"
 #include "phasesweep/orchestrator/commands.h"
+#include "phasesweep/storage/commands.h"
+#include "phasesweep/worker/stats_probe_commands.h"
 
 namespace {
 
@@ -28,13 +32,18 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("phasesweep ") + PHASESWEEP_VERSION);
   app.require_subcommand(1);
 
-  AddUnbuilt(app, "run", "Run a sweep (alone or under mpirun/srun)");
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+
+  phasesweep::orchestrator::AddRunCommand(app, command_line);
   phasesweep::orchestrator::AddPlanCommand(app);
-  AddUnbuilt(app, "status", "Counts of done / failed / pending jobs in a results file");
-  AddUnbuilt(app, "analyze", "Change points and cross-seed statistics into /analysis");
+  phasesweep::storage::AddStorageCommands(app);  // status, export
+  phasesweep::analysis::AddAnalyzeCommand(app);
   AddUnbuilt(app, "report", "Self-contained HTML report");
-  AddUnbuilt(app, "export", "Tidy CSV of the traces");
-  AddUnbuilt(app, "stats", "The statistics and probes on any numbers");
+  CLI::App* stats = app.add_subcommand("stats", "The statistics and probes on any numbers");
+  stats->require_subcommand(1);
+  phasesweep::analysis::AddStatsCommands(*stats);     // changepoints, test, adjust
+  phasesweep::worker::AddProbeStatsCommands(*stats);  // similarity, rank
   AddUnbuilt(app, "slurm", "A ready sbatch script");
 
   try {

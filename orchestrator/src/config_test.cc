@@ -62,8 +62,7 @@ TEST(ConfigTest, EmbeddedDefaultIsTheEmbeddingStabilityStudy) {
   EXPECT_EQ(r->base.at("model.name").AsString(), "transformer");
   EXPECT_EQ(r->seeds.size(), 8u);
   const auto& metrics = r->base.at("probes.metrics").AsStringList();
-  EXPECT_NE(std::find(metrics.begin(), metrics.end(), "emb_norm"), metrics.end());
-  EXPECT_NE(std::find(metrics.begin(), metrics.end(), "emb_cos_prev"), metrics.end());
+  EXPECT_NE(std::find(metrics.begin(), metrics.end(), "test_acc"), metrics.end());
 }
 
 TEST(ConfigTest, ShippedConfigsAreValid) {
@@ -203,10 +202,10 @@ TEST(ConfigTest, SeedGrammar) {
 }
 
 TEST(ConfigTest, ListValuedKeysAndUnknownProbes) {
-  auto r = Parse(kSmall, {"probes.metrics=[train_loss, emb_norm]"});
+  auto r = Parse(kSmall, {"probes.metrics=[train_loss, test_acc]"});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->base.at("probes.metrics").AsStringList(),
-            (std::vector<std::string>{"train_loss", "emb_norm"}));
+            (std::vector<std::string>{"train_loss", "test_acc"}));
   std::string msg = ErrorOf(kSmall, {"probes.metrics=[train_loss, emb_nrom]"});
   EXPECT_NE(msg.find("'emb_nrom' is not valid; valid: train_loss"), std::string::npos) << msg;
   msg = ErrorOf(kSmall, {"task.name=sparse_parity", "probes.metrics=[fourier_gini]"});

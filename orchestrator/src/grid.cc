@@ -4,7 +4,9 @@
 
 #include "phasesweep/base/json.h"
 #include "phasesweep/orchestrator/config.h"
+#include "phasesweep/orchestrator/plan.h"
 #include "phasesweep/orchestrator/sweep_grammar.h"
+#include "phasesweep/worker/trainer.h"
 
 namespace phasesweep::orchestrator {
 namespace {
@@ -149,6 +151,13 @@ Status ValidateResolved(const std::map<std::string, Value>& r, const std::string
     return bad("optimizer.warmup_steps (" + std::to_string(i("optimizer.warmup_steps")) +
                ") exceeds training.steps (" + std::to_string(i("training.steps")) + ")");
   }
+  // Last, the worker's own checks (e.g. the probes this build implements), before any training.
+  worker::PackSpec pack = PackSpecFromResolved(r);
+  worker::MemberSpec member;
+  member.job_id = "validation";
+  member.scalars = ScalarsFromResolved(r);
+  pack.members.push_back(member);
+  if (Status s = worker::ValidatePackSpec(pack); !s.ok()) return bad(s.message());
   return Status::Ok();
 }
 

@@ -81,6 +81,17 @@ worker::PackSpec PackSpecFromResolved(const std::map<std::string, Value>& r) {
   return p;
 }
 
+worker::MemberOptimizerScalars ScalarsFromResolved(const std::map<std::string, Value>& r) {
+  worker::MemberOptimizerScalars m;
+  m.lr = r.at("optimizer.lr").AsDouble();
+  m.weight_decay = r.at("optimizer.weight_decay").AsDouble();
+  m.beta1 = r.at("optimizer.beta1").AsDouble();
+  m.beta2 = r.at("optimizer.beta2").AsDouble();
+  m.momentum = r.at("optimizer.momentum").AsDouble();
+  m.grad_clip = r.at("optimizer.grad_clip").AsDouble();
+  return m;
+}
+
 int64_t EstimateMemberBytes(const worker::PackSpec& spec) {
   const auto& m = spec.model;
   const auto& t = spec.task;
@@ -184,12 +195,7 @@ Result<SweepPlan> MakePlan(const SweepSpec& sweep, const PlanOptions& options) {
         worker::MemberSpec m;
         m.job_id = plan.jobs[job].id;
         m.seed = plan.jobs[job].seed;
-        m.scalars.lr = r.at("optimizer.lr").AsDouble();
-        m.scalars.weight_decay = r.at("optimizer.weight_decay").AsDouble();
-        m.scalars.beta1 = r.at("optimizer.beta1").AsDouble();
-        m.scalars.beta2 = r.at("optimizer.beta2").AsDouble();
-        m.scalars.momentum = r.at("optimizer.momentum").AsDouble();
-        m.scalars.grad_clip = r.at("optimizer.grad_clip").AsDouble();
+        m.scalars = ScalarsFromResolved(r);
         pack.spec.members.push_back(m);
         pack.job_index.push_back(job);
         plan.jobs[job].pack_id = pack.id;

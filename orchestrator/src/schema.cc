@@ -47,9 +47,8 @@ std::vector<KeySpec> BuildSchema() {
   std::vector<std::string> probe_names;
   for (const auto& p : ProbeCatalog()) probe_names.push_back(p.name);
   KeySpec metrics =
-      Key("probes.metrics", T::kStringList,
-          "[train_loss, test_loss, train_acc, test_acc, emb_norm, emb_cos_prev]", R::kStructural,
-          "probes computed at every probe step (see docs/METRICS.md)");
+      Key("probes.metrics", T::kStringList, "[train_loss, test_loss, train_acc, test_acc]",
+          R::kStructural, "probes computed at every probe step (see docs/METRICS.md)");
   metrics.choices = probe_names;
 
   std::vector<KeySpec> keys = {

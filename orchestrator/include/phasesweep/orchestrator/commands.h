@@ -31,4 +31,24 @@ int RunPlanCommand(const PlanCommandOptions& options, std::ostream& out, std::os
 // Adds `plan` to the application.
 void AddPlanCommand(CLI::App& app);
 
+struct RunCommandOptions {
+  ConfigArgs args;
+  std::string output;  // -o; empty = output.path from the config
+  bool fresh = false;  // move an existing results file aside and start anew
+  bool accept_config_mismatch = false;
+  bool quiet = false;           // no progress line
+  std::string log_dir;          // one log file per rank
+  double stop_timeout_s = 120;  // after a stop signal, how long rank 0 waits for the others
+  std::string command_line;     // recorded in the results file
+};
+
+// `phasesweep run`: the whole sweep on every rank of MPI_COMM_WORLD (MPI must be initialised).
+// Exit status: 0 every job finished (done or diverged); 3 finished but some jobs failed;
+// kExitRequeue (75) stopped by a signal, resumable with the same command; 2 invalid input;
+// 1 other errors (results file unusable, a rank stopped responding).
+int RunSweep(const RunCommandOptions& options);
+
+// Adds `run`. Its callback initialises MPI, runs the sweep and finalises MPI.
+void AddRunCommand(CLI::App& app, const std::string& command_line);
+
 }  // namespace phasesweep::orchestrator

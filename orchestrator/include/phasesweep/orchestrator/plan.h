@@ -55,6 +55,9 @@ Result<SweepPlan> MakePlan(const SweepSpec& sweep, const PlanOptions& options);
 // copies and activations); the basis of training.pack = auto.
 int64_t EstimateMemberBytes(const worker::PackSpec& spec);
 
+// The per-member optimizer scalars of one resolved grid point.
+worker::MemberOptimizerScalars ScalarsFromResolved(const std::map<std::string, Value>& resolved);
+
 // The worker's view of one resolved grid point (members not filled).
 worker::PackSpec PackSpecFromResolved(const std::map<std::string, Value>& resolved);
 
