@@ -1,17 +1,21 @@
 // Worker throughput: times PackTrainer steps of one pack and prints one JSON line.
 //
 //   phasesweep_worker_bench model=transformer K=16 batch=32 steps=200 warmup=20 threads=1
+//   ... profile=trace.json   (also writes a Chrome trace of the timed steps: LibTorch's profiler)
 //
 // Config: the default study's shape (modular addition p=47, train_fraction 0.4, 1-layer
 // transformer d_model 64, 4 heads, d_mlp 256, AdamW) or, with model=mlp, sparse parity
 // (n_bits 30, k 3, n_train 1000) with a 2x256 MLP. Only training steps are timed: the probes run
 // at step 0 (inside the warmup) and at the last step (after the timed window).
 // bench/worker_compare.py runs this beside the plain PyTorch loop of bench/worker_baseline.py.
+#include <torch/csrc/autograd/profiler_legacy.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "phasesweep/worker/trainer.h"
@@ -87,6 +91,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (int64_t i = 0; i < warmup; ++i) (void)(*trainer)->Step();
+  std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
+  if (args.count("profile")) {
+    profile = std::make_unique<torch::autograd::profiler::RecordProfile>(args["profile"]);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const std::clock_t c0 = std::clock();
   for (int64_t i = 0; i < steps; ++i) {
@@ -98,6 +106,7 @@ int main(int argc, char** argv) {
   }
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+  profile.reset();
   const int64_t K = static_cast<int64_t>(spec.members.size());
   std::printf(
       "{\"impl\": \"cpp\", \"model\": \"%s\", \"K\": %lld, \"batch\": %lld, \"steps\": %lld, "

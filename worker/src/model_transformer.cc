@@ -11,6 +11,7 @@
 #include <limits>
 #include <set>
 
+#include "attention.h"
 #include "batched_linear.h"
 #include "phasesweep/worker/model.h"
 
@@ -159,15 +160,14 @@ class Transformer final : public EnsembleModel {
         continue;
       }
       // The last block: keys and values of every position, the rest at the last one. With a
-      // single query per head the attention is a broadcast product and two sums over
-      // contiguous views — no head transposes, no tiny per-head matmuls.
+      // single query per head the attention is a fused loop (attention.h) over contiguous
+      // views — no head transposes, no tiny per-head matmuls.
       if (l > 0) r = resid.view({K, B, T, d}).select(2, T - 1);
       torch::Tensor k = BatchedLinear(h, blk.w_k, blk.b_k).view({K * B, T, H, dh});
       torch::Tensor v = BatchedLinear(h, blk.w_v, blk.b_v).view({K * B, T, H, dh});
-      torch::Tensor q = BatchedLinear(LayerNorm(r, blk.ln1_g, blk.ln1_b), blk.w_q, blk.b_q)
-                            .view({K * B, 1, H, dh});
-      torch::Tensor attn = torch::softmax((k * (q * scale)).sum(3), 1);  // [K*B, T, H]
-      torch::Tensor z = (v * attn.unsqueeze(3)).sum(1).view({K, B, d});
+      torch::Tensor q =
+          BatchedLinear(LayerNorm(r, blk.ln1_g, blk.ln1_b), blk.w_q, blk.b_q).view({K * B, H, dh});
+      torch::Tensor z = LastQueryAttention(q, k, v, scale).view({K, B, d});
       r = r + BatchedLinear(z, blk.w_o, blk.b_o);
       keep("resid_mid" + tag, r);
       torch::Tensor m =

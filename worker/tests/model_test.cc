@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "attention.h"
 #include "batched_linear.h"
 
 namespace phasesweep::worker {
@@ -245,6 +246,34 @@ TEST(BatchedLinearTest, BlasPathEqualsBaddbmmInValuesGradientsAndDoubleBackward)
   torch::Tensor want = 2 * torch::bmm(x.transpose(1, 2), torch::bmm(x, torch::ones_like(w)));
   EXPECT_TRUE(torch::allclose(hvp, want, 1e-4, 1e-5));
   EXPECT_EQ(BatchedLinearUsesBlas(), PHASESWEEP_EXPECT_CBLAS == 1);  // as CMake configured it
+}
+
+TEST(LastQueryAttentionTest, FusedEqualsTensorExpressionInValuesGradientsAndDoubleBackward) {
+  at::Generator gen = at::detail::createCPUGenerator(9);
+  torch::Tensor q = torch::randn({6, 2, 4}, gen).requires_grad_(true);
+  torch::Tensor k = torch::randn({6, 5, 2, 4}, gen).requires_grad_(true);
+  torch::Tensor v = torch::randn({6, 5, 2, 4}, gen).requires_grad_(true);
+  torch::Tensor up = torch::randn({6, 2, 4}, gen);
+  // The definition, written out: softmax over positions of scaled dot products.
+  torch::Tensor scores = torch::einsum("nhd,nthd->nht", {q, k}) * 0.5;
+  torch::Tensor want = torch::einsum("nht,nthd->nhd", {torch::softmax(scores, 2), v});
+  std::vector<torch::Tensor> grads[2];
+  for (int fused = 0; fused < 2; ++fused) {
+    torch::Tensor z = LastQueryAttention(q, k, v, 0.5, fused == 1);
+    EXPECT_TRUE(torch::allclose(z, want, 1e-5, 1e-6)) << "fused " << fused;
+    grads[fused] = torch::autograd::grad({(z * up).sum()}, {q, k, v});
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(torch::allclose(grads[0][i], grads[1][i], 1e-5, 1e-6)) << "gradient " << i;
+  }
+  // Double backward through the fused function equals double backward through the expression.
+  torch::Tensor hv[2];
+  for (int fused = 0; fused < 2; ++fused) {
+    torch::Tensor z = LastQueryAttention(q, k, v, 0.5, fused == 1);
+    auto g = torch::autograd::grad({(z * up).sum()}, {q}, {}, true, true);
+    hv[fused] = torch::autograd::grad({g[0].pow(2).sum()}, {k})[0];
+  }
+  EXPECT_TRUE(torch::allclose(hv[0], hv[1], 1e-4, 1e-5));
 }
 
 }  // namespace
