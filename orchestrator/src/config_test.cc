@@ -216,7 +216,7 @@ TEST(ConfigTest, ListValuedKeysAndUnknownProbes) {
 
 TEST(ConfigTest, ProbeBatchLargerThanDataIsRefused) {
   std::string msg = ErrorOf(kSmall, {"probes.batch=100"});
-  EXPECT_NE(msg.find("probes.batch (100) is larger than the data (84 train, 85 test examples)"),
+  EXPECT_NE(msg.find("probes.batch (100) is larger than the data (85 train, 84 test examples)"),
             std::string::npos)
       << msg;
 }

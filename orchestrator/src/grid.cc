@@ -107,19 +107,12 @@ Status ValidateResolved(const std::map<std::string, Value>& r, const std::string
     return bad(
         "task.name = in_context_copy needs model.name = transformer (it reads token sequences)");
   }
-  // Data sizes, for the checks on batch sizes below.
-  int64_t n_train = i("task.n_train"), n_test = i("task.n_test");
-  if (task == "modular_arithmetic") {
-    const int64_t p = i("task.p");
-    const int64_t pairs = s("task.op") == "div" ? p * (p - 1) : p * p;
-    n_train = static_cast<int64_t>(
-        std::floor(r.at("task.train_fraction").AsDouble() * static_cast<double>(pairs)));
-    n_test = pairs - n_train;
-    if (n_train < 1) {
-      return bad("task.train_fraction leaves no training pairs out of " + std::to_string(pairs) +
-                 "; raise it or task.p");
-    }
-  }
+  // Data sizes, for the checks on batch sizes below: the worker's own arithmetic, so the two
+  // never disagree about how many examples a task has.
+  worker::PackSpec pack = PackSpecFromResolved(r);
+  Result<worker::TaskInfo> sizes = worker::DescribeTask(pack.task);
+  if (!sizes.ok()) return bad(sizes.status().message());
+  const int64_t n_train = sizes->n_train, n_test = sizes->n_test;
   const auto& metrics = r.at("probes.metrics").AsStringList();
   for (const std::string& m : metrics) {
     const auto& cat = ProbeCatalog();
@@ -132,7 +125,8 @@ Status ValidateResolved(const std::map<std::string, Value>& r, const std::string
       return bad("probe '" + m + "' applies only to model.name = transformer");
     }
     if (m.rfind("test_", 0) == 0 && n_test == 0) {
-      return bad("probe '" + m + "' needs a test set, but task.train_fraction = 1 leaves none");
+      return bad("probe '" + m + "' needs a test set, but the task has no test examples" +
+                 (task == "modular_arithmetic" ? " (task.train_fraction = 1)" : ""));
     }
   }
   const int64_t probe_batch = i("probes.batch");
@@ -152,7 +146,6 @@ Status ValidateResolved(const std::map<std::string, Value>& r, const std::string
                ") exceeds training.steps (" + std::to_string(i("training.steps")) + ")");
   }
   // Last, the worker's own checks (e.g. the probes this build implements), before any training.
-  worker::PackSpec pack = PackSpecFromResolved(r);
   worker::MemberSpec member;
   member.job_id = "validation";
   member.scalars = ScalarsFromResolved(r);

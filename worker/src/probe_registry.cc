@@ -54,7 +54,7 @@ Status ProbeRegistry::Validate(const PackSpec& spec, const TaskInfo& task) const
                                      "' is not a metric; valid: " + valid);
     }
     if (owner->applies) {
-      Status s = owner->applies(spec, task);
+      Status s = owner->applies(spec, task, m);
       if (!s.ok()) return s.WithContext("probes.metrics: '" + m + "'");
     }
   }

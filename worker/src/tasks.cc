@@ -127,9 +127,9 @@ Result<TaskInfo> DescribeTask(const TaskSpec& task) {
                                      " is not prime, but op div needs a prime modulus "
                                      "(every b != 0 invertible), e.g. 23, 59, 97, 113");
     }
-    if (!(task.train_fraction > 0.0 && task.train_fraction < 1.0)) {
+    if (!(task.train_fraction > 0.0 && task.train_fraction <= 1.0)) {
       return Status::InvalidArgument("task.train_fraction: " + std::to_string(task.train_fraction) +
-                                     " is not in the open interval (0, 1)");
+                                     " is out of range; valid: (0, 1]");
     }
     const int64_t total = task.p * (task.op == "div" ? task.p - 1 : task.p);
     info.vocab = task.p + 1;  // 0..p-1 and "="
@@ -137,11 +137,10 @@ Result<TaskInfo> DescribeTask(const TaskSpec& task) {
     info.n_classes = task.p;
     info.n_train = static_cast<int64_t>(std::llround(task.train_fraction * total));
     info.n_test = total - info.n_train;
-    if (info.n_train < 1 || info.n_test < 1) {
+    if (info.n_train < 1) {
       return Status::InvalidArgument("task.train_fraction: " + std::to_string(task.train_fraction) +
-                                     " of " + std::to_string(total) + " examples leaves " +
-                                     std::to_string(info.n_train) + " for training and " +
-                                     std::to_string(info.n_test) + " for test; both need >= 1");
+                                     " of " + std::to_string(total) +
+                                     " examples leaves none for training; raise it or task.p");
     }
   } else if (task.name == "sparse_parity") {
     if (task.n_bits < 1 || task.n_bits > 4096) {
@@ -182,9 +181,9 @@ Result<TaskInfo> DescribeTask(const TaskSpec& task) {
       return Status::InvalidArgument("task.n_train: " + std::to_string(info.n_train) +
                                      " must be >= 1");
     }
-    if (info.n_test < 1) {
+    if (info.n_test < 0) {
       return Status::InvalidArgument("task.n_test: " + std::to_string(info.n_test) +
-                                     " must be >= 1");
+                                     " must be >= 0");
     }
   }
   return info;

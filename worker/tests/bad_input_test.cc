@@ -44,7 +44,13 @@ TEST(BadInputTest, MoreParityBitsThanBits) {
 TEST(BadInputTest, OtherRefusals) {
   PackSpec s = testing::SmallModularPack({1});
   s.task.train_fraction = 0.0001;
-  ExpectRefused(s, "task.train_fraction", "both need >= 1");
+  ExpectRefused(s, "task.train_fraction", "leaves none for training");
+  s = testing::SmallModularPack({1});
+  s.task.train_fraction = 1.0;
+  s.probes.metrics = {"train_loss", "test_acc"};
+  ExpectRefused(s, "probes.metrics: 'test_acc'", "needs a test set");
+  s.probes.metrics = {"train_loss", "train_acc"};
+  EXPECT_TRUE(ValidatePackSpec(s).ok());
   s = testing::SmallModularPack({1});
   s.task.name = "modular";
   ExpectRefused(s, "task.name", "modular_arithmetic, sparse_parity, in_context_copy");

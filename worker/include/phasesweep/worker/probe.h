@@ -97,9 +97,10 @@ struct ProbeSetup {
 struct ProbeDescriptor {
   std::string name;                  // probe name
   std::vector<std::string> metrics;  // metric names it can produce (globally unique)
-  // Optional: an error when the probe cannot run for this pack (e.g. fourier_gini on
-  // sparse_parity); called at config time, before any training.
-  std::function<Status(const PackSpec&, const TaskInfo&)> applies;
+  // Optional: an error when metric `metric` of this probe cannot run for this pack (e.g.
+  // fourier_gini on sparse_parity); called at config time, before any training. The registry
+  // prefixes the message with "probes.metrics: '<metric>': ".
+  std::function<Status(const PackSpec&, const TaskInfo&, const std::string& metric)> applies;
   std::function<std::unique_ptr<Probe>(const ProbeSetup&)> create;
 };
 
