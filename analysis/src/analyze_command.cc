@@ -2,8 +2,6 @@
 // /analysis tables (layout in docs/FORMAT.md, "## /analysis (written by phasesweep analyze)").
 #include "phasesweep/analysis/analyze_command.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -14,13 +12,16 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "phasesweep/analysis/analyze.h"
 #include "phasesweep/analysis/multiple_testing.h"
 #include "phasesweep/storage/analysis_tables.h"
 #include "phasesweep/storage/reader.h"
+#include "result_tables.h"
 
 namespace phasesweep::analysis {
 namespace {
@@ -76,110 +77,32 @@ std::pair<int64_t, int64_t> Interval(const Transition& t) {
   return t.found ? std::make_pair(t.step_lo, t.step_hi) : std::make_pair<int64_t, int64_t>(-1, -1);
 }
 
-std::vector<Table> BuildTables(const AnalysisResult& r) {
-  std::vector<Table> tables;
-  {  // one row per job x metric
-    Table t;
-    t.name = "traces";
-    std::vector<std::string> job, metric, note;
-    std::vector<int64_t> seed, grid, n_probes, n_valid, n_excluded;
-    std::vector<double> pvalue, statistic;
-    std::vector<int64_t> significant;
-    std::map<TransitionKind, std::pair<std::vector<int64_t>, std::vector<int64_t>>> iv;
-    for (const auto& tr : r.traces) {
-      job.push_back(tr.job_id);
-      metric.push_back(tr.metric);
-      note.push_back(tr.note);
-      seed.push_back(tr.seed);
-      grid.push_back(tr.grid_index);
-      n_probes.push_back(static_cast<int64_t>(tr.n_probes));
-      n_valid.push_back(static_cast<int64_t>(tr.n_valid));
-      n_excluded.push_back(static_cast<int64_t>(tr.excluded.size()));
-      pvalue.push_back(tr.pvalue);
-      statistic.push_back(tr.statistic);
-      significant.push_back(tr.significant ? 1 : 0);
-      for (TransitionKind k : kAllTransitionKinds) {
-        auto [lo, hi] = Interval(tr.Get(k));
-        iv[k].first.push_back(lo);
-        iv[k].second.push_back(hi);
-      }
+// Rows of a table as JSON objects.
+void WriteJsonRows(const Table& t, std::ostream& out) {
+  const std::size_t rows =
+      t.columns.empty() ? 0
+                        : std::visit([](const auto& v) { return v.size(); }, t.columns[0].values);
+  out << "[";
+  for (std::size_t i = 0; i < rows; ++i) {
+    out << (i ? "," : "") << "{";
+    for (std::size_t c = 0; c < t.columns.size(); ++c) {
+      out << (c ? "," : "") << JsonString(t.columns[c].name) << ":";
+      std::visit(
+          [&](const auto& v) {
+            using V = std::decay_t<decltype(v[i])>;
+            if constexpr (std::is_same_v<V, std::string>) {
+              out << JsonString(v[i]);
+            } else if constexpr (std::is_same_v<V, double>) {
+              out << JsonNumber(v[i]);
+            } else {
+              out << v[i];
+            }
+          },
+          t.columns[c].values);
     }
-    t.columns = {{"job_id", job},
-                 {"metric", metric},
-                 {"note", note},
-                 {"seed", seed},
-                 {"grid_index", grid},
-                 {"n_probes", n_probes},
-                 {"n_valid", n_valid},
-                 {"n_excluded_ranges", n_excluded},
-                 {"pvalue", pvalue},
-                 {"statistic", statistic},
-                 {"significant", significant}};
-    for (TransitionKind k : kAllTransitionKinds) {
-      const std::string name(TransitionKindName(k));
-      t.columns.push_back({name + "_step_lo", iv[k].first});
-      t.columns.push_back({name + "_step_hi", iv[k].second});
-    }
-    tables.push_back(std::move(t));
+    out << "}";
   }
-  {  // median transition step per grid point x metric x kind
-    Table t;
-    t.name = "transitions";
-    std::vector<int64_t> grid, n_seeds, n_found;
-    std::vector<std::string> metric, kind;
-    std::vector<double> est, lo, hi;
-    for (const auto& s : r.transitions) {
-      grid.push_back(s.grid_index);
-      metric.push_back(s.metric);
-      kind.push_back(std::string(TransitionKindName(s.kind)));
-      n_seeds.push_back(s.n_seeds);
-      n_found.push_back(s.n_found);
-      est.push_back(s.median_step.estimate);
-      lo.push_back(s.median_step.low);
-      hi.push_back(s.median_step.high);
-    }
-    t.columns = {{"grid_index", grid},    {"metric", metric},      {"kind", kind},
-                 {"n_seeds", n_seeds},    {"n_found", n_found},    {"median_step", est},
-                 {"median_step_low", lo}, {"median_step_high", hi}};
-    tables.push_back(std::move(t));
-  }
-  {  // every p-value of the analysis
-    Table t;
-    t.name = "tests";
-    std::vector<std::string> family, description, test, alternative, method;
-    std::vector<int64_t> n, rejected;
-    std::vector<double> stat, p, padj;
-    for (const auto& x : r.tests) {
-      family.push_back(x.family);
-      description.push_back(x.description);
-      test.push_back(x.test);
-      alternative.push_back(x.alternative);
-      method.push_back(x.method);
-      n.push_back(x.n);
-      rejected.push_back(x.rejected ? 1 : 0);
-      stat.push_back(x.statistic);
-      p.push_back(x.pvalue);
-      padj.push_back(x.pvalue_adjusted);
-    }
-    t.columns = {{"family", family},
-                 {"description", description},
-                 {"test", test},
-                 {"alternative", alternative},
-                 {"method", method},
-                 {"n", n},
-                 {"statistic", stat},
-                 {"pvalue", p},
-                 {"pvalue_adjusted", padj},
-                 {"rejected", rejected}};
-    tables.push_back(std::move(t));
-  }
-  {
-    Table t;
-    t.name = "notes";
-    t.columns = {{"text", r.notes}};
-    tables.push_back(std::move(t));
-  }
-  return tables;
+  out << "]";
 }
 
 void WriteJson(const AnalysisResult& r, std::ostream& out) {
@@ -198,7 +121,14 @@ void WriteJson(const AnalysisResult& r, std::ostream& out) {
         << ",\"significant\":" << (tr.significant ? "true" : "false")
         << ",\"note\":" << JsonString(tr.note) << "}";
   }
-  out << "],\"tests\":[";
+  out << "]";
+  // The cross-seed summaries and hypotheses, row for row as stored under /analysis.
+  for (const Table& t : internal::BuildAnalysisTables(r)) {
+    if (t.name == "traces" || t.name == "tests" || t.name == "notes") continue;
+    out << "," << JsonString(t.name) << ":";
+    WriteJsonRows(t, out);
+  }
+  out << ",\"tests\":[";
   for (size_t i = 0; i < r.tests.size(); ++i) {
     const auto& x = r.tests[i];
     out << (i ? "," : "") << "{\"family\":" << JsonString(x.family)
@@ -279,40 +209,6 @@ Result<std::map<std::string, std::string>> ParseFlatJsonObject(const std::string
   }
 }
 
-Status ApplyAnalysisConfig(const std::string& config_yaml, AnalysisOptions* options) {
-  if (config_yaml.empty()) return Status::Ok();
-  try {
-    const YAML::Node root = YAML::Load(config_yaml);
-    if (!root.IsMap() || !root["analysis"]) return Status::Ok();
-    const YAML::Node a = root["analysis"];
-    if (!a.IsMap()) return Status::InvalidArgument("config key analysis: expected a mapping");
-    if (a["metrics"]) {
-      options->metrics.clear();
-      for (const auto& m : a["metrics"]) options->metrics.push_back(m.as<std::string>());
-    }
-    if (a["alpha"]) options->alpha = a["alpha"].as<double>();
-    if (a["surrogates"]) options->surrogates = a["surrogates"].as<int>();
-    if (a["adjust"]) {
-      auto adj = ParseAdjustment(a["adjust"].as<std::string>());
-      if (!adj.ok())
-        return Status::InvalidArgument("config key analysis.adjust: " + adj.status().message());
-      options->adjust = *adj;
-    }
-    if (a["pairs"]) {
-      options->orderings.clear();
-      for (const auto& p : a["pairs"]) {
-        auto pair = ParseOrderingPair(p.as<std::string>());
-        if (!pair.ok())
-          return Status::InvalidArgument("config key analysis.pairs: " + pair.status().message());
-        options->orderings.push_back(*pair);
-      }
-    }
-  } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(std::string("stored config, key analysis: ") + e.what());
-  }
-  return ValidateAnalysisOptions(*options);
-}
-
 Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
   auto reader = storage::ResultsReader::Open(request.results_path);
   if (!reader.ok()) return reader.status();
@@ -363,7 +259,8 @@ Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
   std::map<std::string, std::string> attrs = {{"analyzed_utc", storage::UtcNow()},
                                               {"metrics", JoinNames(result->metrics)}};
   for (const auto& [k, v] : result->settings) attrs["setting." + k] = v;
-  return storage::WriteAnalysis(request.results_path, BuildTables(*result), attrs);
+  return storage::WriteAnalysis(request.results_path, internal::BuildAnalysisTables(*result),
+                                attrs);
 }
 
 void AddAnalyzeCommand(CLI::App& app) {

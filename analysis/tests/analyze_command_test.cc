@@ -87,6 +87,23 @@ std::string WriteResults(const Scratch& dir, const std::vector<TraceJob>& jobs,
   return path;
 }
 
+const storage::Table& FindTable(const std::vector<storage::Table>& tables,
+                                const std::string& name) {
+  for (const auto& t : tables)
+    if (t.name == name) return t;
+  ADD_FAILURE() << "no table " << name;
+  static const storage::Table empty;
+  return empty;
+}
+
+template <class T>
+std::vector<T> Column(const storage::Table& table, const std::string& name) {
+  for (const auto& c : table.columns)
+    if (c.name == name) return std::get<std::vector<T>>(c.values);
+  ADD_FAILURE() << "no column " << table.name << "/" << name;
+  return {};
+}
+
 std::vector<TraceJob> Synthetic(int probes = 60) {
   SyntheticSweepSpec spec;
   spec.levels = {"0"};
@@ -115,10 +132,8 @@ TEST(AnalyzeCommandTest, PlantedTransitionIsSignificantAndStored) {
   std::map<std::string, std::string> attrs;
   auto tables = storage::ReadAnalysis(path, &attrs);
   ASSERT_TRUE(tables.ok()) << tables.status().message();
-  ASSERT_EQ(tables->size(), 4u);  // notes, tests, traces, transitions (by name)
   EXPECT_EQ(attrs.at("metrics"), "emb_cos_prev");
-  const storage::Table& traces = (*tables)[2];
-  EXPECT_EQ(traces.name, "traces");
+  const storage::Table& traces = FindTable(*tables, "traces");
   for (const auto& c : traces.columns) {
     if (c.name == "significant") {
       const auto& v = std::get<std::vector<int64_t>>(c.values);
@@ -132,6 +147,122 @@ TEST(AnalyzeCommandTest, PlantedTransitionIsSignificantAndStored) {
       for (int64_t s : std::get<std::vector<int64_t>>(c.values)) EXPECT_NEAR(s, 210, 60);
     }
   }
+}
+
+// Every hypothesis of the issue is stored under /analysis, its tests linked by row index, and the
+// `analysis:` keys of the stored config reach the options.
+TEST(AnalyzeCommandTest, HypothesesAndBandsAreStored) {
+  Scratch dir;
+  SyntheticSweepSpec spec;
+  spec.seeds = 4;
+  spec.probes = 80;
+  const std::vector<TraceJob> jobs = MakeSyntheticSweep(spec).jobs;  // 2 levels + 2 controls
+  const std::string config =
+      "analysis:\n"
+      "  adjust: bh\n"
+      "  surrogates: 19\n"
+      "  bootstrap: 200\n"
+      "  patience: 5\n"
+      "  early_stop_reference: emb_cos_prev:steepest\n"
+      "  thresholds: [\"test_acc>=0.8:2\"]\n"
+      "  seed: 7\n";
+  const std::string path = WriteResults(dir, jobs, config);
+  std::ostringstream text;
+  ASSERT_TRUE(RunAnalyze({path, {}, false, true}, text).ok());
+  std::map<std::string, std::string> attrs;
+  auto tables = storage::ReadAnalysis(path, &attrs);
+  ASSERT_TRUE(tables.ok()) << tables.status().message();
+  std::vector<std::string> names;
+  for (const auto& t : *tables) names.push_back(t.name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{
+                "bands", "early_stop_summaries", "early_stops", "effect_levels", "effect_pairs",
+                "effects", "notes", "ordering_lags", "orderings", "phase_comparisons",
+                "phase_summaries", "phases", "significance", "tests", "traces", "transitions"}));
+  EXPECT_EQ(attrs.at("setting.adjust"), "bh");
+  EXPECT_EQ(attrs.at("setting.patience"), "5");
+  EXPECT_EQ(attrs.at("setting.early_stop"), "test_loss vs emb_cos_prev:steepest");
+  EXPECT_EQ(attrs.at("setting.threshold"), "test_acc>=0.8:2");
+
+  const auto n_tests =
+      static_cast<int64_t>(Column<double>(FindTable(*tables, "tests"), "pvalue").size());
+  ASSERT_GT(n_tests, 0);
+  auto linked = [&](const std::string& table, const std::string& column, bool all) {
+    const auto v = Column<int64_t>(FindTable(*tables, table), column);
+    EXPECT_FALSE(v.empty()) << table;
+    for (int64_t i : v) {
+      EXPECT_LT(i, n_tests) << table << "/" << column;
+      EXPECT_GE(i, all ? 0 : -1) << table << "/" << column;
+    }
+  };
+  linked("significance", "binomial_test", true);
+  linked("orderings", "wilcoxon_test", false);
+  linked("orderings", "sign_test", false);
+  linked("phase_comparisons", "fisher_test", true);
+  linked("effects", "kruskal_test", false);
+  linked("effect_pairs", "mannwhitney_test", true);
+
+  // Bands: 4 grid points x 5 metrics x 80 probes, quartiles around the median.
+  const storage::Table& bands = FindTable(*tables, "bands");
+  const auto median = Column<double>(bands, "median");
+  const auto q25 = Column<double>(bands, "q25"), q75 = Column<double>(bands, "q75");
+  const auto lo = Column<double>(bands, "mean_low"), hi = Column<double>(bands, "mean_high");
+  const auto mean = Column<double>(bands, "mean");
+  ASSERT_EQ(median.size(), 4u * 5u * 80u);
+  for (size_t i = 0; i < median.size(); ++i) {
+    EXPECT_LE(q25[i], median[i]);
+    EXPECT_LE(median[i], q75[i]);
+    EXPECT_LE(lo[i], mean[i]);
+    EXPECT_LE(mean[i], hi[i]);
+  }
+  EXPECT_EQ(Column<int64_t>(bands, "count")[0], 4);
+
+  // Default pairs: 3 pairs x 4 grid points; per-seed lags of the regular grid points.
+  EXPECT_EQ(Column<std::string>(FindTable(*tables, "orderings"), "pair").size(), 12u);
+  EXPECT_FALSE(Column<double>(FindTable(*tables, "ordering_lags"), "lag").empty());
+  // Three phases per seed of both stability metrics, regular and control.
+  const storage::Table& phases = FindTable(*tables, "phases");
+  EXPECT_EQ(Column<int64_t>(phases, "three_phase").size(), 2u * 16u);
+  int64_t controls = 0;
+  for (int64_t c : Column<int64_t>(phases, "control")) controls += c;
+  EXPECT_EQ(controls, 16);
+  EXPECT_EQ(Column<int64_t>(FindTable(*tables, "phase_summaries"), "n").size(), 2u * 4u);
+  // Early stopping: every job, and a summary per grid point with a Clopper-Pearson interval.
+  EXPECT_EQ(Column<int64_t>(FindTable(*tables, "early_stops"), "cut_short").size(), 16u);
+  const auto frac_lo = Column<double>(FindTable(*tables, "early_stop_summaries"), "fraction_low");
+  EXPECT_EQ(frac_lo.size(), 4u);
+  // Weight decay axis with the label setting fixed, for each of the 5 metrics, per slice.
+  const storage::Table& levels = FindTable(*tables, "effect_levels");
+  EXPECT_FALSE(Column<std::string>(levels, "level").empty());
+
+  // The JSON carries the same tables.
+  std::ostringstream json;
+  ASSERT_TRUE(RunAnalyze({path, {}, true, false}, json).ok());
+  for (const char* key : {"\"bands\":[", "\"orderings\":[", "\"phases\":[", "\"effects\":[",
+                          "\"early_stop_summaries\":[", "\"wilcoxon_test\":"}) {
+    EXPECT_NE(json.str().find(key), std::string::npos) << key;
+  }
+}
+
+// Default hypotheses whose metrics the file does not hold are skipped with a note, not an error.
+TEST(AnalyzeCommandTest, HypothesesOnAbsentMetricsAreSkippedWithANote) {
+  Scratch dir;
+  const std::string path = WriteResults(dir, Synthetic(), "");  // no cka_prev, no test_loss
+  std::ostringstream text;
+  ASSERT_TRUE(RunAnalyze({path, {}, false, true}, text).ok());
+  const std::string s = text.str();
+  EXPECT_NE(s.find("ordering cka_prev:changepoint<test_acc:changepoint skipped: metric "
+                   "'cka_prev' not analysed"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("three-phase analysis of 'cka_prev' skipped"), std::string::npos) << s;
+  EXPECT_NE(s.find("early-stopping counterfactual skipped: metric 'test_loss'"), std::string::npos)
+      << s;
+  EXPECT_NE(s.find("emb_cos_prev:changepoint<train_loss:settle"), std::string::npos) << s;
+  auto tables = storage::ReadAnalysis(path);
+  ASSERT_TRUE(tables.ok());
+  EXPECT_EQ(Column<int64_t>(FindTable(*tables, "early_stops"), "stopped").size(), 0u);
+  EXPECT_EQ(Column<std::string>(FindTable(*tables, "orderings"), "pair").size(), 2u);
 }
 
 TEST(AnalyzeCommandTest, UnknownMetricListsAvailable) {
@@ -196,7 +327,7 @@ TEST(AnalyzeCommandTest, ShortConstantAndNaNTracesAreNotes) {
       << s;  // too short for a change point: reported, not a crash
   auto tables = storage::ReadAnalysis(path);
   ASSERT_TRUE(tables.ok());
-  ASSERT_EQ(tables->size(), 4u);
+  EXPECT_EQ(Column<std::string>(FindTable(*tables, "traces"), "excluded_steps")[1], "500-590");
 }
 
 TEST(AnalyzeCommandTest, CommandLineExitCodes) {
@@ -233,6 +364,58 @@ TEST(AnalyzeCommandTest, FlatJsonAndConfigErrors) {
   st = ApplyAnalysisConfig("analysis:\n  pairs: [\"a\"]\n", &o);
   EXPECT_EQ(st.ExitCode(), 2);
   EXPECT_NE(st.message().find("analysis.pairs"), std::string::npos) << st.message();
+  st = ApplyAnalysisConfig("analysis:\n  patince: 3\n", &o);
+  EXPECT_EQ(st.message().substr(0, 56), "config key analysis.patince: unknown (valid: adjust, alp")
+      << st.message();
+  st = ApplyAnalysisConfig("analysis:\n  patience: soon\n", &o);
+  EXPECT_EQ(st.message(), "config key analysis.patience: value of the wrong type (found 'soon')");
+  st = ApplyAnalysisConfig("analysis:\n  alpha: 2\n", &o);
+  EXPECT_EQ(st.message(), "stored config: analysis option alpha must be in (0, 1)");
+  st = ApplyAnalysisConfig("analysis:\n  effect_kind: middle\n", &o);
+  EXPECT_NE(st.message().find("analysis.effect_kind"), std::string::npos) << st.message();
+  // Every key with a valid value; the options follow.
+  AnalysisOptions all;
+  ASSERT_TRUE(ApplyAnalysisConfig(
+                  "analysis:\n  metrics: [a]\n  alpha: 0.01\n  adjust: bh\n  surrogates: 9\n"
+                  "  surrogate: block\n  bootstrap: 100\n  confidence: 0.9\n  seed: 4\n"
+                  "  threads: 1\n  bands: false\n  cost: normal\n  penalty: 3.5\n"
+                  "  penalty_scale: 2\n  min_size: 3\n  jump: 2\n  smooth_sigma: 0\n"
+                  "  settle_tolerance: 0.1\n  thresholds: [\"a<=0.1:4\"]\n  pairs: [\"a<b\"]\n"
+                  "  ordering_alternative: less\n  stability_metrics: [a]\n"
+                  "  control_key: ctl\n  effect_kind: steepest\n  early_stop_metric: l\n"
+                  "  early_stop_reference: a:threshold\n  patience: 2\n  min_delta: 0.01\n",
+                  &all)
+                  .ok());
+  EXPECT_EQ(AnalysisConfigKeys().size(), 27u);
+  EXPECT_EQ(all.metrics, std::vector<std::string>{"a"});
+  EXPECT_EQ(all.alpha, 0.01);
+  EXPECT_EQ(all.adjust, Adjustment::kBenjaminiHochberg);
+  EXPECT_EQ(all.surrogates, 9);
+  EXPECT_EQ(all.surrogate, SurrogateMethod::kBlockBootstrap);
+  EXPECT_EQ(all.bootstrap, 100);
+  EXPECT_EQ(all.confidence, 0.9);
+  EXPECT_EQ(all.seed, 4u);
+  EXPECT_EQ(all.threads, 1);
+  EXPECT_FALSE(all.bands);
+  EXPECT_EQ(all.transition.cost, CostKind::kNormal);
+  EXPECT_EQ(all.transition.penalty.value_or(0), 3.5);
+  EXPECT_EQ(all.transition.penalty_scale, 2.0);
+  EXPECT_EQ(all.transition.segmentation.min_size, 3u);
+  EXPECT_EQ(all.transition.segmentation.jump, 2u);
+  EXPECT_EQ(all.transition.smooth_sigma, 0.0);
+  EXPECT_EQ(all.transition.settle_tolerance, 0.1);
+  ASSERT_EQ(all.thresholds.size(), 1u);
+  EXPECT_EQ(FormatThresholdRule(all.thresholds[0]), "a<=0.1:4");
+  ASSERT_EQ(all.orderings.size(), 1u);
+  EXPECT_EQ(all.ordering_alternative, Alternative::kLess);
+  EXPECT_EQ(all.stability_metrics, std::vector<std::string>{"a"});
+  EXPECT_EQ(all.control_key, "ctl");
+  EXPECT_EQ(all.effect_kind, TransitionKind::kSteepest);
+  EXPECT_EQ(all.early_stop_metric, "l");
+  EXPECT_EQ(all.early_stop_reference, "a");
+  EXPECT_EQ(all.early_stop_reference_kind, TransitionKind::kThreshold);
+  EXPECT_EQ(all.patience, 2);
+  EXPECT_EQ(all.min_delta, 0.01);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // `phasesweep analyze results.h5 [--metrics a,b] [--json]`: reads every recorded job's traces
 // from a results file, runs AnalyzeSweep with the options of the file's resolved config
-// (`analysis:` keys metrics, alpha, adjust, surrogates, pairs), prints FormatSummary (or JSON)
-// and stores the result under /analysis in the same file (docs/FORMAT.md).
+// (`analysis:` keys, see ApplyAnalysisConfig), prints FormatSummary (or JSON) and stores the
+// result under /analysis in the same file (docs/FORMAT.md).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -21,10 +21,15 @@ struct AnalyzeRequest {
   bool write = true;  // store the result under /analysis
 };
 
-// Reads the `analysis:` mapping of a resolved config (YAML text; empty text = defaults) into
-// `options`: metrics (list), alpha, adjust (holm|bh), surrogates, pairs (list of "A<B").
-// InvalidArgument naming the key and the value found otherwise.
+// Reads the `analysis:` mapping of a resolved config (YAML text; empty text or no mapping =
+// defaults) into `options`; keys absent from the mapping keep their value in `options`. The keys
+// are AnalysisConfigKeys() (docs/STATISTICS.md, "Configuration", gives each with its default).
+// InvalidArgument naming the key and the value found for an unknown key, a value of the wrong
+// type or one ValidateAnalysisOptions rejects.
 Status ApplyAnalysisConfig(const std::string& config_yaml, AnalysisOptions* options);
+
+// Names of the keys ApplyAnalysisConfig reads under `analysis:`, sorted.
+std::vector<std::string> AnalysisConfigKeys();
 
 // Parses a flat JSON object of key -> number/string/bool into key -> value text (numbers as
 // written, strings unescaped, true/false). InvalidArgument for anything else.
