@@ -1,17 +1,22 @@
-// Benchmark: PELT and binary segmentation (l2 cost) on n = 100,000 points.
-// Signal: 100 segments of 1,000 points with levels drawn from N(0, 3^2) plus N(0, 1) noise, the
-// typical case (change points are dense enough for PELT's pruning to work). Also reports the
-// worst case, a signal without any change, where nothing can be pruned and PELT is quadratic
-// (as in ruptures), on smaller n.
+// Benchmark: PELT (l2 cost) on n = 100,000 points against ruptures' loop as transcribed
+// (internal::PeltReference, the baseline measured in the same run), and binary segmentation.
+// Signals: 100 segments of 1,000 points with levels N(0, 3^2) plus N(0, 1) noise (the typical
+// case: pruning works); no change at all (ruptures' pruning keeps every candidate, so its loop is
+// quadratic; the l2 path skips whole blocks, analysis/src/pelt_l2.cc); a linear drift of 3 sd
+// and a sine of 1 sd amplitude (period 20,000), where many candidates stay close to the minimum
+// and neither prunes well. Default penalty; min_size 2 with jump 1 and ruptures' jump 5.
 // Run: build/bench/phasesweep_bench_analysis_pelt [n]
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <vector>
 
 #include "phasesweep/analysis/changepoint.h"
 #include "phasesweep/analysis/random.h"
+#include "segment_costs.h"  // internal::PeltReference, the baseline
 
 using phasesweep::analysis::BinarySegmentation;
 using phasesweep::analysis::CostKind;
@@ -20,6 +25,7 @@ using phasesweep::analysis::MakeSegmentCost;
 using phasesweep::analysis::Pelt;
 using phasesweep::analysis::Rng;
 using phasesweep::analysis::SegmentationParams;
+using phasesweep::analysis::internal::PeltReference;
 
 namespace {
 
@@ -27,13 +33,13 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Median wall time of `reps` runs of `fn`, which returns the number of breakpoints.
-template <class Fn>
-double MedianTime(int reps, Fn fn, std::size_t* bkps) {
+// Median wall time of `reps` runs of `fn`; *out receives its result.
+double MedianTime(int reps, const std::function<std::vector<std::size_t>()>& fn,
+                  std::vector<std::size_t>* out) {
   std::vector<double> t;
   for (int r = 0; r < reps; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
-    *bkps = fn();
+    *out = fn();
     t.push_back(Seconds(t0));
   }
   std::sort(t.begin(), t.end());
@@ -44,54 +50,53 @@ double MedianTime(int reps, Fn fn, std::size_t* bkps) {
 
 int main(int argc, char** argv) {
   const std::size_t n = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100000;
+  const double nd = static_cast<double>(n);
   Rng rng(2024);
-  std::vector<double> y(n);
+  struct Signal {
+    const char* name;
+    std::vector<double> y;
+  };
+  std::vector<Signal> signals = {{"100 planted steps", std::vector<double>(n)},
+                                 {"no change", std::vector<double>(n)},
+                                 {"drift 3 sd", std::vector<double>(n)},
+                                 {"sine 1 sd", std::vector<double>(n)}};
   double level = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     if (i % 1000 == 0) level = 3.0 * rng.Normal();
-    y[i] = level + rng.Normal();
+    const double x = static_cast<double>(i);
+    signals[0].y[i] = level + rng.Normal();
+    signals[1].y[i] = rng.Normal();
+    signals[2].y[i] = 3.0 * x / nd + rng.Normal();
+    signals[3].y[i] = std::sin(x * 2.0 * M_PI / 20000.0) + rng.Normal();
   }
-  auto t0 = std::chrono::steady_clock::now();
-  auto cost = MakeSegmentCost(CostKind::kL2, y);
-  const double fit = Seconds(t0);
-  const double pen = DefaultPenalty(CostKind::kL2, y);
-  std::printf("n = %zu, 100 planted segments, default penalty %.3f (cost fit %.4f s)\n", n, pen,
-              fit);
-  std::size_t k = 0;
-  double t = MedianTime(
-      3,
-      [&] {
-        return Pelt(**cost, {2, 1}, pen)->size();
-      },
-      &k);
-  std::printf("PELT l2 min_size 2 jump 1:            %.3f s  (%zu breakpoints incl. n)\n", t, k);
-  t = MedianTime(
-      3,
-      [&] {
-        return Pelt(**cost, {2, 5}, pen)->size();
-      },
-      &k);
-  std::printf("PELT l2 ruptures defaults (2, jump 5): %.3f s  (%zu breakpoints incl. n)\n", t, k);
-  t = MedianTime(
-      3,
-      [&] {
-        return BinarySegmentation(**cost, {2, 1}, {std::size_t{99}, {}})->size();
-      },
-      &k);
-  std::printf("Binseg l2 n_bkps 99, jump 1:           %.3f s  (%zu breakpoints incl. n)\n", t, k);
-  for (std::size_t m : {std::size_t{5000}, std::size_t{20000}}) {
-    std::vector<double> noise(m);
-    for (double& v : noise) v = rng.Normal();
-    auto c = MakeSegmentCost(CostKind::kL2, noise);
-    const double p = DefaultPenalty(CostKind::kL2, noise);
-    t = MedianTime(
-        1,
-        [&] {
-          return Pelt(**c, {2, 1}, p)->size();
-        },
-        &k);
-    std::printf("worst case, no change, n = %5zu:      %.3f s  (%zu breakpoints incl. n)\n", m, t,
-                k);
+  std::printf("n = %zu; PELT l2, default penalty; time = median of 3 (baseline: 1 run)\n", n);
+  std::printf("%-18s %-5s %10s %14s %8s %6s %s\n", "signal", "jump", "PELT", "ruptures loop",
+              "speed-up", "bkps", "same");
+  for (const Signal& s : signals) {
+    auto cost = MakeSegmentCost(CostKind::kL2, s.y);
+    const double pen = DefaultPenalty(CostKind::kL2, s.y);
+    for (std::size_t jump : {std::size_t{1}, std::size_t{5}}) {
+      std::vector<std::size_t> fast, ref;
+      const double t_fast = MedianTime(
+          3,
+          [&] {
+            return *Pelt(**cost, SegmentationParams{2, jump}, pen);
+          },
+          &fast);
+      const double t_ref = MedianTime(
+          1, [&] { return PeltReference(**cost, 2, jump, pen); }, &ref);
+      std::printf("%-18s %-5zu %9.3fs %13.3fs %7.1fx %6zu %s\n", s.name, jump, t_fast, t_ref,
+                  t_ref / t_fast, fast.size() - 1, fast == ref ? "yes" : "NO");
+    }
   }
+  auto cost = MakeSegmentCost(CostKind::kL2, signals[0].y);
+  std::vector<std::size_t> b;
+  const double t = MedianTime(
+      3,
+      [&] {
+        return *BinarySegmentation(**cost, {2, 1}, {std::size_t{99}, {}});
+      },
+      &b);
+  std::printf("binary segmentation, 100 planted steps, n_bkps 99, jump 1: %.3f s\n", t);
   return 0;
 }

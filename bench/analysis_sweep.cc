@@ -1,6 +1,7 @@
 // Benchmark: AnalyzeSweep on 10,000 traces x 500 probe steps (2,500 synthetic jobs: 10 weight
 // decays x 125 seeds, each also as a random-label control, with 4 metrics), default options
-// (199 surrogates per trace, 2,000 bootstrap resamples per interval), with 1 and 2 threads.
+// (199 surrogates per trace, 2,000 bootstrap resamples per interval), with 1 and 2 threads, and
+// two reduced runs that show where the time goes.
 // Wall time depends on what else runs on the machine; CPU time (all threads) is reported too.
 // Run: build/bench/phasesweep_bench_analysis_sweep [threads...]
 #include <chrono>
@@ -29,9 +30,23 @@ int main(int argc, char** argv) {
   std::vector<int> threads;
   for (int i = 1; i < argc; ++i) threads.push_back(std::atoi(argv[i]));
   if (threads.empty()) threads = {1, 2};
-  for (int th : threads) {
+  // Each thread count with the default options, then (first thread count) two reduced runs that
+  // split the time: without surrogates, and without surrogates or bootstrap intervals.
+  struct Run {
+    int threads;
+    int surrogates;
+    int bootstrap;
+    const char* what;
+  };
+  std::vector<Run> runs;
+  for (int th : threads) runs.push_back({th, 199, 2000, "default"});
+  runs.push_back({threads[0], 0, 2000, "no surrogates"});
+  runs.push_back({threads[0], 0, 0, "no surrogates, no bootstrap"});
+  for (const Run& run : runs) {
     AnalysisOptions o;
-    o.threads = th;
+    o.threads = run.threads;
+    o.surrogates = run.surrogates;
+    o.bootstrap = run.bootstrap;
     t0 = std::chrono::steady_clock::now();
     const std::clock_t c0 = std::clock();
     auto r = AnalyzeSweep(set, o);
@@ -42,8 +57,9 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::printf(
-        "threads %d: %.2f s wall, %.2f s CPU for %zu traces (%.2f ms CPU/trace), %zu tests\n", th,
-        s, cpu, r->traces.size(), 1e3 * cpu / r->traces.size(), r->tests.size());
+        "threads %d, %s: %.2f s wall, %.2f s CPU for %zu traces (%.2f ms CPU/trace), %zu tests\n",
+        run.threads, run.what, s, cpu, r->traces.size(), 1e3 * cpu / r->traces.size(),
+        r->tests.size());
   }
   return 0;
 }

@@ -1,6 +1,8 @@
 // PELT and binary segmentation, transcribed from ruptures 1.1.9 (detection/pelt.py,
 // detection/binseg.py, utils/utils.py::sanity_check) with the same admissible grids, pruning
-// rule and tie-breaking. The inner loops are instantiated per concrete cost type.
+// rule and tie-breaking. The inner loops are instantiated per concrete cost type. The l2 cost
+// takes the bounded variant of pelt_l2.cc, which gives the same breakpoints without the
+// quadratic cost on change-free signals.
 #include "phasesweep/analysis/changepoint.h"
 
 #include <algorithm>
@@ -177,6 +179,11 @@ auto DispatchCost(const SegmentCost& cost, Fn&& fn) {
 
 }  // namespace
 
+std::vector<std::size_t> internal::PeltReference(const SegmentCost& cost, std::size_t min_size,
+                                                 std::size_t jump, double pen) {
+  return DispatchCost(cost, [&](const auto& c) { return PeltImpl(c, min_size, jump, pen); });
+}
+
 Result<std::vector<std::size_t>> Pelt(const SegmentCost& cost, const SegmentationParams& params,
                                       double penalty) {
   if (!(penalty >= 0.0) || std::isinf(penalty)) {
@@ -185,8 +192,11 @@ Result<std::vector<std::size_t>> Pelt(const SegmentCost& cost, const Segmentatio
   }
   std::size_t min_size = 0;
   PHASESWEEP_RETURN_IF_ERROR(CheckParams(cost, params, 0, &min_size));
-  return DispatchCost(cost,
-                      [&](const auto& c) { return PeltImpl(c, min_size, params.jump, penalty); });
+  if (cost.kind() == CostKind::kL2) {
+    return internal::PeltL2(static_cast<const internal::L2Cost&>(cost), min_size, params.jump,
+                            penalty);
+  }
+  return internal::PeltReference(cost, min_size, params.jump, penalty);
 }
 
 Result<std::vector<std::size_t>> BinarySegmentation(const SegmentCost& cost,

@@ -22,6 +22,9 @@ class PrefixMoments {
     const double len = static_cast<double>(end - start);
     return std::max(0.0, s2 - s1 * s1 / len);
   }
+  // Sums of the first i shifted values and of their squares (i = 0..n).
+  double S1(std::size_t i) const { return s1_[i]; }
+  double S2(std::size_t i) const { return s2_[i]; }
 
  private:
   std::vector<double> s1_, s2_;
@@ -35,6 +38,7 @@ class L2Cost final : public SegmentCost {
     return moments_.SumSquaredDeviations(start, end);
   }
   std::size_t min_size() const override { return 1; }
+  const PrefixMoments& moments() const { return moments_; }
 
  private:
   PrefixMoments moments_;
@@ -73,5 +77,19 @@ class RbfCost final : public SegmentCost {
   double gamma_ = 1.0;
   std::vector<double> prefix_;  // (n+1) x (n+1) two-dimensional prefix sums of the Gram matrix
 };
+
+// ruptures' PELT loop as transcribed (changepoint.cc): every admissible candidate evaluated at
+// every step, so O(n^2) when nothing prunes. Kept as the reference the l2 fast path is tested
+// against. `min_size` already includes the cost's own minimum.
+std::vector<std::size_t> PeltReference(const SegmentCost& cost, std::size_t min_size,
+                                       std::size_t jump, double pen);
+
+// The same PELT for the l2 cost (pelt_l2.cc): the same admissible grid, candidate set, pruning
+// rule and tie-breaking, but candidates are visited in blocks and a block is skipped when a
+// bound proves that none of its members is the minimum and all of them survive pruning. Equal
+// to PeltReference in exact arithmetic; in floating point the two may differ only where two
+// segmentations' costs tie to ~1e-9 relative.
+std::vector<std::size_t> PeltL2(const L2Cost& cost, std::size_t min_size, std::size_t jump,
+                                double pen);
 
 }  // namespace phasesweep::analysis::internal

@@ -5,12 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "phasesweep/analysis/descriptive.h"
 #include "phasesweep/analysis/random.h"
+#include "segment_costs.h"
 
 namespace phasesweep::analysis {
 namespace {
@@ -157,6 +159,73 @@ TEST(ChangePoint, PeltRecoversPlantedSteps) {
   auto bkps = Pelt(*cost, {2, 1}, DefaultPenalty(CostKind::kL2, y));
   ASSERT_TRUE(bkps.ok());
   EXPECT_EQ(*bkps, truth);
+}
+
+// The l2 fast path (pelt_l2.cc) against ruptures' loop as transcribed, on signals where its
+// bounds matter: no change (every block skipped), planted steps (pruning), slow drift, ties on
+// integer plateaus, AR(1) noise; every min_size / jump combination and penalties from 0 up.
+TEST(ChangePoint, BoundedL2PeltEqualsTheReferenceLoop) {
+  Rng rng(2024);
+  int compared = 0, with_changes = 0;
+  for (int trial = 0; trial < 240; ++trial) {
+    const std::size_t n = 50 + static_cast<std::size_t>(rng.UniformInt(700));
+    std::vector<double> y(n);
+    const int shape = trial % 6;
+    double level = 0.0, ar = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      ar = 0.6 * ar + rng.Normal();
+      switch (shape) {
+        case 0:  // white noise, no change
+          y[i] = 10.0 + rng.Normal();
+          break;
+        case 1:  // planted steps every ~100 points
+          if (i % 97 == 0) level = 3.0 * rng.Normal();
+          y[i] = level + rng.Normal();
+          break;
+        case 2:  // drift
+          y[i] = 0.01 * static_cast<double>(i) + rng.Normal();
+          break;
+        case 3:  // integer plateaus: exact ties
+          y[i] = static_cast<double>(rng.UniformInt(3)) + (i > n / 2 ? 2.0 : 0.0);
+          break;
+        case 4:  // AR(1), no change
+          y[i] = ar;
+          break;
+        default:  // one small step, near the detection limit
+          y[i] = rng.Normal() + (i > n / 3 ? 0.8 : 0.0);
+      }
+    }
+    auto cost = Fit(CostKind::kL2, y);
+    const auto& l2 = static_cast<const internal::L2Cost&>(*cost);
+    const std::size_t min_size = 1 + trial % 4, jump = std::size_t{1} + (trial / 4) % 3 * 2;
+    const double base = DefaultPenalty(CostKind::kL2, y);
+    for (double pen : {base, 0.25 * base, 4.0 * base, 0.0}) {
+      const auto want = internal::PeltReference(*cost, min_size, jump, pen);
+      const auto got = internal::PeltL2(l2, min_size, jump, pen);
+      EXPECT_EQ(got, want) << "trial " << trial << " shape " << shape << " n " << n << " min_size "
+                           << min_size << " jump " << jump << " pen " << pen;
+      ++compared;
+      with_changes += want.size() > 1;
+    }
+  }
+  EXPECT_EQ(compared, 960);
+  EXPECT_GT(with_changes, 300);
+}
+
+// PELT on 20,000 change-free points: quadratic in ruptures' loop (2e8 evaluations), linear-ish
+// here. A loose bound so that a regression to the quadratic loop fails even on a loaded machine.
+TEST(ChangePoint, ChangeFreePeltIsNotQuadratic) {
+  Rng rng(5);
+  std::vector<double> y(20000);
+  for (double& v : y) v = rng.Normal();
+  auto cost = Fit(CostKind::kL2, y);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto bkps = Pelt(*cost, {2, 1}, DefaultPenalty(CostKind::kL2, y));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(bkps.ok());
+  EXPECT_EQ(*bkps, std::vector<std::size_t>{20000});
+  EXPECT_LT(seconds, 0.25);
 }
 
 }  // namespace
