@@ -314,6 +314,10 @@ TEST(AnalyzeCommandTest, ShortConstantAndNaNTracesAreNotes) {
   TraceJob& shortj = jobs[2];
   shortj.steps.resize(3);
   for (auto& [m, v] : shortj.metrics) v.resize(3);
+  // Job 3: a single probe, shorter than min_size (2).
+  TraceJob& single = jobs[3];
+  single.steps.resize(1);
+  for (auto& [m, v] : single.metrics) v.resize(1);
   const std::string path = WriteResults(dir, jobs);
   std::ostringstream json;
   const Status st = RunAnalyze({path, {"emb_cos_prev"}, true, true}, json);
@@ -325,6 +329,12 @@ TEST(AnalyzeCommandTest, ShortConstantAndNaNTracesAreNotes) {
   EXPECT_NE(s.find("\"n_probes\":3,\"n_valid\":3,\"changepoint_step_lo\":-1"),
             std::string::npos)
       << s;  // too short for a change point: reported, not a crash
+  EXPECT_NE(s.find("\"n_probes\":1,\"n_valid\":1,\"changepoint_step_lo\":-1"),
+            std::string::npos)
+      << s;
+  std::ostringstream text;
+  ASSERT_TRUE(RunAnalyze({path, {"emb_cos_prev"}, false, false}, text).ok());
+  EXPECT_NE(text.str().find("too short"), std::string::npos) << text.str();
   auto tables = storage::ReadAnalysis(path);
   ASSERT_TRUE(tables.ok());
   EXPECT_EQ(Column<std::string>(FindTable(*tables, "traces"), "excluded_steps")[1], "500-590");
