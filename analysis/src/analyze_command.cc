@@ -2,6 +2,8 @@
 // /analysis tables (layout in docs/FORMAT.md, "## /analysis (written by phasesweep analyze)").
 #include "phasesweep/analysis/analyze_command.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -143,6 +146,29 @@ void WriteJson(const AnalysisResult& r, std::ostream& out) {
   out << "]}\n";
 }
 
+// The scalar at a dotted key ("task.random_labels") of a YAML config, if there is one.
+std::optional<std::string> ConfigScalar(const std::string& yaml, const std::string& dotted) {
+  if (yaml.empty() || dotted.empty()) return std::nullopt;
+  try {
+    YAML::Node node = YAML::Load(yaml);
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t dot = dotted.find('.', start);
+      const std::string part = dotted.substr(start, dot - start);
+      if (!node.IsMap()) return std::nullopt;
+      const YAML::Node child = static_cast<const YAML::Node&>(node)[part];  // no insertion
+      if (!child) return std::nullopt;
+      node.reset(child);  // plain `node = child` would assign through the reference
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    if (!node.IsScalar()) return std::nullopt;
+    return node.as<std::string>();
+  } catch (const YAML::Exception&) {
+    return std::nullopt;  // ApplyAnalysisConfig has already reported unreadable YAML
+  }
+}
+
 }  // namespace
 
 Result<std::map<std::string, std::string>> ParseFlatJsonObject(const std::string& json) {
@@ -216,6 +242,10 @@ Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
   Status st = ApplyAnalysisConfig(reader->provenance().config_yaml, &options);
   if (!st.ok()) return st.WithContext(request.results_path);
   if (!request.metrics.empty()) options.metrics = request.metrics;
+  // A job's hparams hold only the swept keys; a control flag fixed for the whole sweep (a
+  // separate random-label run) comes from the stored config.
+  const std::optional<std::string> fixed_control =
+      ConfigScalar(reader->provenance().config_yaml, options.control_key);
 
   TraceSet set;
   for (const auto& js : reader->jobs()) {
@@ -229,6 +259,9 @@ Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
     auto hp = ParseFlatJsonObject(rec->hparams_json);
     if (!hp.ok()) return hp.status().WithContext(request.results_path + " job " + rec->job_id);
     job.hparams = std::move(*hp);
+    if (fixed_control && !job.hparams.count(options.control_key)) {
+      job.hparams[options.control_key] = *fixed_control;
+    }
     job.steps = std::move(rec->steps);
     job.metrics = std::move(rec->metrics);
     job.status = std::string(storage::JobStatusName(rec->status));

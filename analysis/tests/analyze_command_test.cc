@@ -265,6 +265,24 @@ TEST(AnalyzeCommandTest, HypothesesOnAbsentMetricsAreSkippedWithANote) {
   EXPECT_EQ(Column<std::string>(FindTable(*tables, "orderings"), "pair").size(), 2u);
 }
 
+// A random-label control that is not a grid axis (a separate control sweep) is recognised from
+// the stored config: its jobs count as controls in the three-phase analysis.
+TEST(AnalyzeCommandTest, ControlFlagFromTheStoredConfig) {
+  Scratch dir;
+  std::vector<TraceJob> jobs = Synthetic();
+  for (auto& j : jobs) j.hparams.erase("task.random_labels");  // not swept
+  const std::string path =
+      WriteResults(dir, jobs, "task:\n  random_labels: true\nanalysis:\n  surrogates: 0\n");
+  std::ostringstream text;
+  ASSERT_TRUE(RunAnalyze({path, {}, false, true}, text).ok());
+  auto tables = storage::ReadAnalysis(path);
+  ASSERT_TRUE(tables.ok());
+  const auto control = Column<int64_t>(FindTable(*tables, "phases"), "control");
+  ASSERT_EQ(control.size(), 4u);
+  for (int64_t c : control) EXPECT_EQ(c, 1);
+  EXPECT_NE(text.str().find("only control jobs: no comparison"), std::string::npos) << text.str();
+}
+
 TEST(AnalyzeCommandTest, UnknownMetricListsAvailable) {
   Scratch dir;
   const std::string path = WriteResults(dir, Synthetic());
@@ -329,8 +347,7 @@ TEST(AnalyzeCommandTest, ShortConstantAndNaNTracesAreNotes) {
   EXPECT_NE(s.find("\"n_probes\":3,\"n_valid\":3,\"changepoint_step_lo\":-1"),
             std::string::npos)
       << s;  // too short for a change point: reported, not a crash
-  EXPECT_NE(s.find("\"n_probes\":1,\"n_valid\":1,\"changepoint_step_lo\":-1"),
-            std::string::npos)
+  EXPECT_NE(s.find("\"n_probes\":1,\"n_valid\":1,\"changepoint_step_lo\":-1"), std::string::npos)
       << s;
   std::ostringstream text;
   ASSERT_TRUE(RunAnalyze({path, {"emb_cos_prev"}, false, false}, text).ok());
