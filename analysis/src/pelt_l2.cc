@@ -26,6 +26,10 @@
 #include <limits>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "segment_costs.h"
 
 namespace phasesweep::analysis::internal {
@@ -39,7 +43,39 @@ struct Block {
   std::size_t prev = kNoPrev;      // common prev of the members (kNoPrev: the block of t = 0)
   double s1_min = 0.0, s1_max = 0.0;
   bool evaluated = false;
+  double max_value = 0.0;  // of the members' values, when evaluated this step
 };
+
+// Minimum and maximum of v[0..n), n >= 1. Min and max are exact, so the order of the
+// reduction does not matter; with SSE2 (every x86-64) it runs two lanes x two accumulators.
+void MinMax(const double* v, std::size_t n, double* lo, double* hi) {
+  double mn = v[0], mx = v[0];
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  if (n >= 4) {
+    __m128d mn0 = _mm_loadu_pd(v), mn1 = _mm_loadu_pd(v + 2);
+    __m128d mx0 = mn0, mx1 = mn1;
+    for (i = 4; i + 4 <= n; i += 4) {
+      const __m128d a = _mm_loadu_pd(v + i), b = _mm_loadu_pd(v + i + 2);
+      mn0 = _mm_min_pd(mn0, a);
+      mn1 = _mm_min_pd(mn1, b);
+      mx0 = _mm_max_pd(mx0, a);
+      mx1 = _mm_max_pd(mx1, b);
+    }
+    double m[2], x[2];
+    _mm_storeu_pd(m, _mm_min_pd(mn0, mn1));
+    _mm_storeu_pd(x, _mm_max_pd(mx0, mx1));
+    mn = std::min(m[0], m[1]);
+    mx = std::max(x[0], x[1]);
+  }
+#endif
+  for (; i < n; ++i) {
+    mn = std::min(mn, v[i]);
+    mx = std::max(mx, v[i]);
+  }
+  *lo = mn;
+  *hi = mx;
+}
 
 }  // namespace
 
@@ -144,12 +180,15 @@ std::vector<std::size_t> PeltL2(const L2Cost& cost, std::size_t min_size, std::s
         if (std::isfinite(lower) && lower - tol > best) continue;
       }
       evaluate(b.begin, b.end, bkp);
-      for (std::size_t i = b.begin; i < b.end; ++i) {
-        if (!any || val[i] < best) {
-          best = val[i];
-          best_t = cand[i];
-          any = true;
-        }
+      // The block's minimum, then its first position (Python's min keeps the first of equals).
+      double block_min = 0.0;
+      MinMax(val.data() + b.begin, b.end - b.begin, &block_min, &b.max_value);
+      if (!any || block_min < best) {
+        std::size_t i = b.begin;
+        while (!(val[i] == block_min)) ++i;
+        best = block_min;
+        best_t = cand[i];
+        any = true;
       }
       b.evaluated = true;
     }
@@ -164,9 +203,11 @@ std::vector<std::size_t> PeltL2(const L2Cost& cost, std::size_t min_size, std::s
       if (!b.evaluated) {
         if (b.prev == best_t) continue;  // every member kept (see the top of the file)
         evaluate(b.begin, b.end, bkp);
+        double ignored = 0.0;
+        MinMax(val.data() + b.begin, b.end - b.begin, &ignored, &b.max_value);
         b.evaluated = true;
       }
-      for (std::size_t i = b.begin; i < b.end && !removed; ++i) removed = !(val[i] <= limit);
+      removed = removed || !(b.max_value <= limit);
     }
     if (!removed) continue;
     std::size_t w = 0;
