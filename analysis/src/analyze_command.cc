@@ -146,24 +146,28 @@ void WriteJson(const AnalysisResult& r, std::ostream& out) {
   out << "]}\n";
 }
 
-// The scalar at a dotted key ("task.random_labels") of a YAML config, if there is one.
+// The scalar at a dotted key of a YAML config, if there is one. The resolved config nests one
+// level ("task:" then "random_labels:"; a key "a.b.c" is "a:" then "b.c:"), so the remainder
+// after the first dot is tried whole before it is split further.
+std::optional<std::string> ConfigScalar(const YAML::Node& node, const std::string& dotted) {
+  if (!node.IsMap()) return std::nullopt;
+  const YAML::Node whole = node[dotted];  // const node: no insertion
+  if (whole) {
+    if (!whole.IsScalar()) return std::nullopt;
+    return whole.as<std::string>();
+  }
+  const std::size_t dot = dotted.find('.');
+  if (dot == std::string::npos) return std::nullopt;
+  const YAML::Node child = node[dotted.substr(0, dot)];
+  if (!child) return std::nullopt;
+  return ConfigScalar(child, dotted.substr(dot + 1));
+}
+
 std::optional<std::string> ConfigScalar(const std::string& yaml, const std::string& dotted) {
   if (yaml.empty() || dotted.empty()) return std::nullopt;
   try {
-    YAML::Node node = YAML::Load(yaml);
-    std::size_t start = 0;
-    while (true) {
-      const std::size_t dot = dotted.find('.', start);
-      const std::string part = dotted.substr(start, dot - start);
-      if (!node.IsMap()) return std::nullopt;
-      const YAML::Node child = static_cast<const YAML::Node&>(node)[part];  // no insertion
-      if (!child) return std::nullopt;
-      node.reset(child);  // plain `node = child` would assign through the reference
-      if (dot == std::string::npos) break;
-      start = dot + 1;
-    }
-    if (!node.IsScalar()) return std::nullopt;
-    return node.as<std::string>();
+    const YAML::Node root = YAML::Load(yaml);
+    return ConfigScalar(root, dotted);
   } catch (const YAML::Exception&) {
     return std::nullopt;  // ApplyAnalysisConfig has already reported unreadable YAML
   }
