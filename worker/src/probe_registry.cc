@@ -1,6 +1,7 @@
 // The probe registry, the probe schedule and ProbeContext's lazily computed forward pass.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "builtin_probes.h"
@@ -8,7 +9,38 @@
 
 namespace phasesweep::worker {
 
-void RegisterBuiltinProbes(ProbeRegistry* registry) { registry->Add(EvalProbeDescriptor()); }
+void RegisterBuiltinProbes(ProbeRegistry* registry) {
+  registry->Add(EvalProbeDescriptor());
+  registry->Add(WeightProbeDescriptor());
+  registry->Add(RepresentationProbeDescriptor());
+  registry->Add(GradientProbeDescriptor());
+  registry->Add(SharpnessProbeDescriptor());
+}
+
+torch::Tensor ForAliveMembers(const ProbeContext& ctx, const torch::Tensor& x,
+                              const std::function<torch::Tensor(const torch::Tensor&)>& fn) {
+  const int64_t K = x.size(0);
+  std::vector<int64_t> alive;
+  for (int64_t k = 0; k < K; ++k) {
+    if (ctx.measure[static_cast<size_t>(k)]) alive.push_back(k);
+  }
+  torch::Tensor out = torch::full({K}, std::numeric_limits<double>::quiet_NaN(),
+                                  torch::TensorOptions(torch::kFloat64).device(x.device()));
+  if (alive.empty()) return out;
+  if (static_cast<int64_t>(alive.size()) == K) return fn(x).to(torch::kFloat64);
+  torch::Tensor idx = torch::tensor(alive, torch::kInt64).to(x.device());
+  out.index_copy_(0, idx, fn(x.index_select(0, idx)).to(torch::kFloat64));
+  return out;
+}
+
+torch::Tensor ForEachAliveMember(const ProbeContext& ctx, torch::Device device,
+                                 const std::function<double(int64_t k)>& fn) {
+  std::vector<double> v(ctx.measure.size(), std::numeric_limits<double>::quiet_NaN());
+  for (size_t k = 0; k < v.size(); ++k) {
+    if (ctx.measure[k]) v[k] = fn(static_cast<int64_t>(k));
+  }
+  return torch::tensor(v, torch::kFloat64).to(device);
+}
 
 const ProbeRegistry& ProbeRegistry::Builtin() {
   static const ProbeRegistry* registry = [] {

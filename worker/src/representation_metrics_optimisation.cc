@@ -87,11 +87,30 @@ std::vector<SharpnessEstimate> PowerIteration(const std::function<torch::Tensor(
     if (grads[i].defined() && grads[i].requires_grad()) active.push_back(i);
   }
 
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   std::vector<torch::Tensor> v;
-  for (const torch::Tensor& p : params) {
-    torch::Tensor r = torch::randn(p.sizes(), generator, torch::TensorOptions(torch::kDouble));
-    v.push_back(r.to(p.device(), p.scalar_type()));
+  if (options.member_seeds.empty()) {
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+    for (const torch::Tensor& p : params) {
+      torch::Tensor r = torch::randn(p.sizes(), generator, torch::TensorOptions(torch::kDouble));
+      v.push_back(r.to(p.device(), p.scalar_type()));
+    }
+  } else {
+    // Member k's start vector from its own generator, parameter after parameter: it depends on
+    // the member's seed and the model's shape only, not on K or the member's place in the pack.
+    TORCH_CHECK(static_cast<int64_t>(options.member_seeds.size()) == members, "sharpness needs ",
+                members, " member seeds, got ", options.member_seeds.size());
+    std::vector<std::vector<torch::Tensor>> slices(params.size());
+    for (int64_t k = 0; k < members; ++k) {
+      at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(
+          options.member_seeds[static_cast<size_t>(k)]);
+      for (size_t i = 0; i < params.size(); ++i) {
+        slices[i].push_back(torch::randn(params[i].sizes().slice(1), generator,
+                                         torch::TensorOptions(torch::kDouble)));
+      }
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      v.push_back(torch::stack(slices[i]).to(params[i].device(), params[i].scalar_type()));
+    }
   }
   v = ScaleMembers(v, 1.0 / MemberDot(v, v, members).sqrt(), members);
 

@@ -158,6 +158,19 @@ Status PackTrainer::Init() {
 
   probe_steps_ = ProbeSteps(spec_.probes, spec_.training.steps);
   traces_.assign(static_cast<size_t>(K), MemberTrace{});
+
+  const TrainerOptions::DataParallel& dp = options_.data_parallel;
+  if (dp.group_size > 1) {
+    if (!dp.share || !dp.average) {
+      return Status::InvalidArgument(
+          "data parallelism over " + std::to_string(dp.group_size) +
+          " ranks needs both TrainerOptions::data_parallel.share and .average");
+    }
+    const int64_t B = spec_.training.batch_size;
+    const int64_t global_rows = (B == 0 || B >= n) ? n : B;
+    PHASESWEEP_RETURN_IF_ERROR(
+        dp.share(global_rows, &share_begin_, &share_end_, &share_loss_scale_));
+  }
   return Status::Ok();
 }
 
@@ -205,19 +218,30 @@ Status PackTrainer::Step() {
                                       std::to_string(step_));
   }
   if (step_ == 0 && !probed_initial_) {
-    RunProbes();
-    probed_initial_ = true;
+    ProbeInitial();
     if (finished_) return Status::Ok();
   }
   torch::Tensor tokens, labels;
   Batch(step_, &tokens, &labels);
+  const bool data_parallel = options_.data_parallel.group_size > 1;
+  if (data_parallel) {  // this rank's rows of the minibatch (TrainerOptions::data_parallel)
+    tokens = tokens.narrow(1, share_begin_, share_end_ - share_begin_).contiguous();
+    labels = labels.narrow(1, share_begin_, share_end_ - share_begin_).contiguous();
+  }
   model_->params().flat_grads().zero_();
   torch::Tensor losses = MemberLosses(model_->Forward(tokens).logits, labels);
+  if (share_loss_scale_ != 1.0) losses = losses * share_loss_scale_;
   losses.sum().backward();
-  optimizer_->Step(step_, losses.detach(), &health_);
+  losses = losses.detach();
+  if (data_parallel) {
+    PHASESWEEP_RETURN_IF_ERROR(
+        options_.data_parallel.average(model_->params().flat_grads(), losses));
+  }
+  optimizer_->Step(step_, losses, &health_);
   ++step_;
   if (std::binary_search(probe_steps_.begin(), probe_steps_.end(), step_)) RunProbes();
   if (step_ >= spec_.training.steps) finished_ = true;
+  MaybeSnapshot();
   const int64_t every = spec_.training.checkpoint_every;
   if (every > 0 && step_ % every == 0 && !options_.checkpoint_path.empty()) {
     PHASESWEEP_RETURN_IF_ERROR(SaveCheckpoint(options_.checkpoint_path));
@@ -229,8 +253,7 @@ Result<RunOutcome> PackTrainer::Run(const RunHooks& hooks) {
   while (!finished_) {
     if (hooks.should_stop && hooks.should_stop()) return RunOutcome::kStopped;
     if (step_ == 0 && !probed_initial_) {
-      RunProbes();
-      probed_initial_ = true;
+      ProbeInitial();
       if (hooks.after_probe) hooks.after_probe(0);
       if (finished_) break;
     }
@@ -241,6 +264,35 @@ Result<RunOutcome> PackTrainer::Run(const RunHooks& hooks) {
     if (hooks.after_step) PHASESWEEP_RETURN_IF_ERROR(hooks.after_step(step_));
   }
   return RunOutcome::kFinished;
+}
+
+void PackTrainer::ProbeInitial() {
+  RunProbes();
+  probed_initial_ = true;
+  MaybeSnapshot();
+}
+
+void PackTrainer::MaybeSnapshot() {
+  const int64_t every = spec_.probes.snapshot_every;
+  if (every <= 0 || (step_ % every != 0 && step_ != spec_.training.steps)) return;
+  if (!snapshot_steps_.empty() && snapshot_steps_.back() == step_) return;
+  torch::NoGradGuard no_grad;
+  snapshot_steps_.push_back(step_);
+  snapshots_.push_back(
+      model_->TokenEmbedding().detach().to(torch::kCPU, torch::kFloat32, false, /*copy=*/true));
+}
+
+EmbeddingSnapshots PackTrainer::snapshots(int64_t member) const {
+  EmbeddingSnapshots out;
+  const int64_t diverged = health_.diverged_at[member].item<int64_t>();
+  std::vector<torch::Tensor> rows;
+  for (size_t i = 0; i < snapshot_steps_.size(); ++i) {
+    if (diverged >= 0 && snapshot_steps_[i] >= diverged) break;
+    out.steps.push_back(snapshot_steps_[i]);
+    rows.push_back(snapshots_[i][member]);
+  }
+  if (!rows.empty()) out.embed = torch::stack(rows).contiguous();
+  return out;
 }
 
 void PackTrainer::CheckParamsFinite() {

@@ -10,6 +10,8 @@ namespace {
 const char kParams[] = "params";
 const char kOptimPrefix[] = "optim.";
 const char kProbePrefix[] = "probe.";
+const char kSnapshotSteps[] = "snapshot.steps";
+const char kSnapshotEmbed[] = "snapshot.embed";
 }  // namespace
 
 Status PackTrainer::SaveCheckpoint(const std::string& path) const {
@@ -33,6 +35,10 @@ Status PackTrainer::SaveCheckpoint(const std::string& path) const {
     for (const auto& [key, t] : state) {
       d.tensors[kProbePrefix + p->name() + "." + key] = t.detach().to(torch::kCPU, false, true);
     }
+  }
+  if (!snapshot_steps_.empty()) {
+    d.tensors[kSnapshotSteps] = torch::tensor(snapshot_steps_, torch::kInt64);
+    d.tensors[kSnapshotEmbed] = torch::stack(snapshots_);
   }
   d.traces = traces_;
   return WriteCheckpoint(path, d);
@@ -91,8 +97,31 @@ Status PackTrainer::LoadCheckpoint(const std::string& path) {
   PHASESWEEP_RETURN_IF_ERROR(check(kParams, model_->params().flat_params()));
   const auto state = optimizer_->StateTensors();
   for (const auto& [name, t] : state) PHASESWEEP_RETURN_IF_ERROR(check(kOptimPrefix + name, t));
+  // Snapshots: steps sorted, within the run, and one [K, rows, d] embedding per step.
+  std::vector<int64_t> snapshot_steps;
+  std::vector<torch::Tensor> snapshots;
+  const auto steps_it = d.tensors.find(kSnapshotSteps);
+  const auto embed_it = d.tensors.find(kSnapshotEmbed);
+  if ((steps_it == d.tensors.end()) != (embed_it == d.tensors.end())) {
+    return corrupt("embedding snapshots are incomplete");
+  }
+  if (steps_it != d.tensors.end()) {
+    const torch::Tensor st = steps_it->second.to(torch::kInt64).contiguous();
+    snapshot_steps.assign(st.data_ptr<int64_t>(), st.data_ptr<int64_t>() + st.numel());
+    std::vector<int64_t> expected{static_cast<int64_t>(snapshot_steps.size())};
+    for (int64_t size : model_->TokenEmbedding().sizes()) expected.push_back(size);
+    if (embed_it->second.sizes() != c10::IntArrayRef(expected) ||
+        !std::is_sorted(snapshot_steps.begin(), snapshot_steps.end()) ||
+        (!snapshot_steps.empty() && snapshot_steps.back() > d.step)) {
+      return corrupt("embedding snapshots do not match the model or the step");
+    }
+    for (int64_t i = 0; i < embed_it->second.size(0); ++i) {
+      snapshots.push_back(embed_it->second[i].to(torch::kFloat32).contiguous());
+    }
+  }
   std::map<std::string, TensorMap> probe_state;
   for (const auto& [name, t] : d.tensors) {
+    if (name == kSnapshotSteps || name == kSnapshotEmbed) continue;
     if (name == kParams || name.rfind(kOptimPrefix, 0) == 0) {
       if (name != kParams && std::none_of(state.begin(), state.end(), [&](const auto& s) {
             return kOptimPrefix + s.first == name;
@@ -122,6 +151,8 @@ Status PackTrainer::LoadCheckpoint(const std::string& path) {
   health_.diverged_at.copy_(torch::tensor(d.diverged_at, torch::kInt64));
   health_.alive.copy_(health_.diverged_at.lt(0));
   traces_ = d.traces;
+  snapshot_steps_ = std::move(snapshot_steps);
+  snapshots_ = std::move(snapshots);
   step_ = d.step;
   probed_initial_ = step_ > 0 || std::any_of(traces_.begin(), traces_.end(),
                                              [](const MemberTrace& t) { return !t.steps.empty(); });

@@ -42,6 +42,13 @@ void ExpectBitwiseEqual(PackTrainer& a, PackTrainer& b) {
   for (size_t k = 0; k < a.statuses().size(); ++k) {
     EXPECT_EQ(a.statuses()[k].state, b.statuses()[k].state);
     EXPECT_EQ(a.statuses()[k].diverged_at, b.statuses()[k].diverged_at);
+    EmbeddingSnapshots sa = a.snapshots(static_cast<int64_t>(k));
+    EmbeddingSnapshots sb = b.snapshots(static_cast<int64_t>(k));
+    EXPECT_EQ(sa.steps, sb.steps);
+    EXPECT_EQ(sa.embed.defined(), sb.embed.defined());
+    if (sa.embed.defined() && sb.embed.defined()) {
+      EXPECT_TRUE(torch::equal(sa.embed, sb.embed));
+    }
   }
 }
 
@@ -117,6 +124,17 @@ TEST(ResumeTest, DivergedMemberStaysDivergedAfterResume) {
   p.members[0].scalars.lr = 0.05;
   p.members[1].scalars.lr = 1e12;
   ExpectResumeBitwise(p, 45);
+}
+
+// Every probe with state (embedding and representation vs previous/initial, relative updates)
+// and the embedding snapshots continue bitwise after a resume, between and at probe steps.
+TEST(ResumeTest, AllProbesAndSnapshotsResumeBitwise) {
+  PackSpec p = testing::SmallModularPack({3, 4}, 40);
+  p.probes.metrics = ProbeRegistry::Builtin().MetricNames();
+  p.probes.every = 10;
+  p.probes.snapshot_every = 15;
+  ExpectResumeBitwise(p, 17);
+  ExpectResumeBitwise(p, 20);
 }
 
 }  // namespace

@@ -136,6 +136,10 @@ struct SharpnessOptions {
   int64_t max_iterations = 20;  // Hessian-vector products at most (ProbeSpec::sharpness_iters)
   double tolerance = 1e-3;      // stop when |l_t - l_{t-1}| <= tolerance * |l_t|
   uint64_t seed = 0;            // the start vector is N(0, 1) from a CPU generator with this seed
+  // Per-member variant only, optional: member k's start vector is N(0, 1) from its own CPU
+  // generator seeded with member_seeds[k] (then `seed` is unused), so each member's estimate
+  // does not depend on the other members of its pack.
+  std::vector<uint64_t> member_seeds;
 };
 struct SharpnessEstimate {
   double eigenvalue = 0;   // Rayleigh quotient v^T H v at the last iterate (|v| = 1)

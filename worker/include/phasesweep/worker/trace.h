@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,7 +15,18 @@ namespace phasesweep::worker {
 struct MemberTrace {
   std::vector<int64_t> steps;
   std::map<std::string, std::vector<double>> metrics;
-  bool operator==(const MemberTrace& o) const { return steps == o.steps && metrics == o.metrics; }
+  // Bitwise: NaN equals the same NaN, 0.0 differs from -0.0 (what "identical traces" means).
+  bool operator==(const MemberTrace& o) const {
+    if (steps != o.steps || metrics.size() != o.metrics.size()) return false;
+    for (auto a = metrics.begin(), b = o.metrics.begin(); a != metrics.end(); ++a, ++b) {
+      if (a->first != b->first || a->second.size() != b->second.size() ||
+          (!a->second.empty() && std::memcmp(a->second.data(), b->second.data(),
+                                             a->second.size() * sizeof(double)) != 0)) {
+        return false;
+      }
+    }
+    return true;
+  }
 };
 
 enum class MemberState { kRunning, kDone, kDiverged };

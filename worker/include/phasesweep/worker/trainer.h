@@ -53,6 +53,24 @@ struct TrainerOptions {
   EnsembleOptimizer::Kernel optimizer_kernel = EnsembleOptimizer::Kernel::kAuto;
   // Calls TuneAllocatorForTraining() (once per process) when the pack trains on the CPU.
   bool tune_allocator = true;
+
+  // Data parallelism (training.data_parallel = G > 1; set by the orchestrator): this trainer is
+  // one of `group_size` ranks training the same pack in step. Create calls `share` once with the
+  // global minibatch's row count (training.batch_size, or n_train for full batch); each update
+  // then uses only rows [begin, end) of the minibatch, scales this rank's per-member mean losses
+  // by `loss_scale`, and between backward and the optimizer step calls `average` with the flat
+  // gradient buffer and those losses [K], which must replace both by their mean over the group,
+  // in place and bit-identically on every rank (collectives' SplitGlobalBatch and
+  // GradientSynchronizer do this), so every rank takes the step one rank would take on the
+  // whole minibatch. A non-OK status from either is returned by Create / Step. group_size 1
+  // (the default) ignores both.
+  struct DataParallel {
+    int group_size = 1;
+    std::function<Status(int64_t global_rows, int64_t* begin, int64_t* end, double* loss_scale)>
+        share;
+    std::function<Status(const torch::Tensor& flat_grads, const torch::Tensor& losses)> average;
+  };
+  DataParallel data_parallel;
 };
 
 // glibc only (a no-op elsewhere): keeps freed blocks of up to 32 MiB in the heap instead of
@@ -75,6 +93,13 @@ struct RunHooks {
   std::function<Status(int64_t step)> after_step;
   // Called after the probes of a probe step (including step 0) have been appended to traces().
   std::function<void(int64_t step)> after_probe;
+};
+
+// A member's embedding snapshots (probes.snapshot_every > 0): TokenEmbedding() at steps 0,
+// snapshot_every, 2 snapshot_every, ... and the last step; none after the member diverged.
+struct EmbeddingSnapshots {
+  std::vector<int64_t> steps;
+  torch::Tensor embed;  // float32 [steps.size(), rows, d] on the CPU (undefined when empty)
 };
 
 class PackTrainer {
@@ -109,6 +134,8 @@ class PackTrainer {
   // Per-member status: diverged (with step), done once finished, else running.
   std::vector<MemberStatus> statuses() const;
   const std::vector<int64_t>& probe_steps() const { return probe_steps_; }
+  // Embedding snapshots of member k so far (empty unless probes.snapshot_every > 0).
+  EmbeddingSnapshots snapshots(int64_t member) const;
 
   const PackSpec& spec() const { return spec_; }
   torch::Device device() const { return device_; }
@@ -121,6 +148,8 @@ class PackTrainer {
   Status Init();
   void Batch(int64_t update_index, torch::Tensor* tokens, torch::Tensor* labels);
   void RunProbes();
+  void ProbeInitial();  // step-0 probes and snapshot, once
+  void MaybeSnapshot();
   void CheckParamsFinite();
   void DataPosition(int64_t step, int64_t* epoch, int64_t* batch) const;
 
@@ -137,10 +166,15 @@ class PackTrainer {
   MemberHealth health_;
   std::vector<int64_t> probe_steps_;
   std::vector<MemberTrace> traces_;
+  std::vector<int64_t> snapshot_steps_;
+  std::vector<torch::Tensor> snapshots_;  // per snapshot step: float32 [K, rows, d] on the CPU
   int64_t step_ = 0;
   bool probed_initial_ = false;
   bool finished_ = false;
   std::string fingerprint_;
+  // Data parallelism: this rank's rows of every minibatch and its loss factor.
+  int64_t share_begin_ = 0, share_end_ = 0;
+  double share_loss_scale_ = 1.0;
   // Minibatch order of the cached epoch: flat row indices [K, n_train] into [K * n_train].
   int64_t order_epoch_ = -1;
   torch::Tensor order_;

@@ -1,0 +1,126 @@
+// Probes of a hidden representation (probes.representation, default the residual stream at the
+// answer position after the last layer) on the fixed probe batch: CKA against the previous probe
+// step and initialisation, spectral ranks, and how the representation clusters by label
+// (cosine silhouette, neural-collapse NC1). At the first probe step cka_prev compares the
+// representation with itself (1).
+#include <algorithm>
+
+#include "builtin_probes.h"
+#include "phasesweep/worker/representation_metrics.h"
+
+namespace phasesweep::worker {
+namespace {
+
+const char kInit[] = "init";
+const char kPrev[] = "prev";
+
+class RepresentationProbe final : public Probe {
+ public:
+  RepresentationProbe(std::vector<std::string> metrics, std::string representation,
+                      CkaEstimator estimator)
+      : metrics_(std::move(metrics)),
+        representation_(std::move(representation)),
+        estimator_(estimator) {}
+
+  std::string name() const override { return "representation"; }
+  std::vector<std::string> Representations() const override { return {representation_}; }
+
+  void Measure(ProbeContext& ctx, TensorMap* out) override {
+    const torch::Tensor& h = ctx.ProbeForward().hidden.at(representation_);  // [K, B, width]
+    const torch::Tensor& labels = ctx.probe_batch->labels;                   // [K, B]
+    if (!init_.defined()) init_ = h.clone();
+    if (!prev_.defined()) prev_ = h.clone();
+    auto put = [&](const char* metric, const std::function<torch::Tensor()>& value) {
+      if (Wants(metric)) (*out)[metric] = value();
+    };
+    // CKA pairs two representations: run it on the alive members of both, stacked.
+    auto cka_vs = [&](const torch::Tensor& other) {
+      return ForAliveMembers(ctx, torch::stack({h, other}, 1), [&](const torch::Tensor& pair) {
+        return BatchedCka(pair.select(1, 0), pair.select(1, 1), estimator_);
+      });
+    };
+    put("cka_prev", [&] { return cka_vs(prev_); });
+    put("cka_init", [&] { return cka_vs(init_); });
+    put("eff_rank", [&] { return ForAliveMembers(ctx, h, BatchedEffectiveRank); });
+    put("stable_rank", [&] { return ForAliveMembers(ctx, h, BatchedStableRank); });
+    put("participation_ratio", [&] { return ForAliveMembers(ctx, h, BatchedParticipationRatio); });
+    put("silhouette", [&] {
+      return ForEachAliveMember(ctx, h.device(), [&](int64_t k) {
+        return Silhouette(h[k], labels[k], SilhouetteMetric::kCosine);
+      });
+    });
+    put("nc1", [&] {
+      return ForEachAliveMember(ctx, h.device(), [&](int64_t k) { return Nc1(h[k], labels[k]); });
+    });
+    prev_.copy_(h);
+  }
+
+  void SaveState(TensorMap* state) const override {
+    if (init_.defined()) (*state)[kInit] = init_;
+    if (prev_.defined()) (*state)[kPrev] = prev_;
+  }
+
+  Status LoadState(const TensorMap& state) override {
+    init_ = prev_ = torch::Tensor();
+    for (const auto& [key, t] : state) {
+      if (key == kInit) {
+        init_ = t.clone();
+      } else if (key == kPrev) {
+        prev_ = t.clone();
+      } else {
+        return Status::Corruption("unexpected state '" + key + "'");
+      }
+    }
+    if (init_.defined() != prev_.defined() || (init_.defined() && init_.sizes() != prev_.sizes())) {
+      return Status::Corruption("representation state is incomplete or inconsistent");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  bool Wants(const char* metric) const {
+    return std::find(metrics_.begin(), metrics_.end(), metric) != metrics_.end();
+  }
+
+  std::vector<std::string> metrics_;
+  std::string representation_;
+  CkaEstimator estimator_;
+  torch::Tensor init_, prev_;
+};
+
+}  // namespace
+
+ProbeDescriptor RepresentationProbeDescriptor() {
+  ProbeDescriptor d;
+  d.name = "representation";
+  d.metrics = {"cka_prev",   "cka_init", "eff_rank", "stable_rank", "participation_ratio",
+               "silhouette", "nc1"};
+  d.applies = [](const PackSpec& spec, const TaskInfo& task, const std::string& metric) -> Status {
+    const int64_t rows = std::min(spec.probes.batch, task.n_train);
+    if (metric.rfind("cka_", 0) == 0) {
+      std::optional<CkaEstimator> e = CkaEstimatorFromName(spec.probes.cka);
+      if (!e) {
+        return Status::InvalidArgument("probes.cka: '" + spec.probes.cka +
+                                       "' is not a CKA estimator; valid: linear, debiased");
+      }
+      const int64_t needed = *e == CkaEstimator::kDebiased ? 4 : 2;
+      if (rows < needed) {
+        return Status::InvalidArgument("needs a probe batch of at least " + std::to_string(needed) +
+                                       " examples, got " + std::to_string(rows));
+      }
+    }
+    if (rows < 2) {
+      return Status::InvalidArgument("needs a probe batch of at least 2 examples, got " +
+                                     std::to_string(rows));
+    }
+    return Status::Ok();
+  };
+  d.create = [](const ProbeSetup& setup) -> std::unique_ptr<Probe> {
+    return std::make_unique<RepresentationProbe>(
+        setup.metrics, setup.spec->probes.representation,
+        CkaEstimatorFromName(setup.spec->probes.cka).value_or(CkaEstimator::kLinear));
+  };
+  return d;
+}
+
+}  // namespace phasesweep::worker
