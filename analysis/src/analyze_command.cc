@@ -295,7 +295,10 @@ Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
   if (!request.write) return Status::Ok();
   std::map<std::string, std::string> attrs = {{"analyzed_utc", storage::UtcNow()},
                                               {"metrics", JoinNames(result->metrics)}};
-  for (const auto& [k, v] : result->settings) attrs["setting." + k] = v;
+  for (const auto& [k, v] : result->settings) {  // repeated settings (thresholds, orderings)
+    std::string& a = attrs["setting." + k];
+    a += (a.empty() ? "" : ", ") + v;
+  }
   return storage::WriteAnalysis(request.results_path, internal::BuildAnalysisTables(*result),
                                 attrs);
 }

@@ -183,6 +183,10 @@ TEST(AnalyzeCommandTest, HypothesesAndBandsAreStored) {
   EXPECT_EQ(attrs.at("setting.patience"), "5");
   EXPECT_EQ(attrs.at("setting.early_stop"), "test_loss vs emb_cos_prev:steepest");
   EXPECT_EQ(attrs.at("setting.threshold"), "test_acc>=0.8:2");
+  EXPECT_EQ(
+      attrs.at("setting.ordering"),
+      "emb_cos_prev:changepoint<test_acc:changepoint, "
+      "emb_cos_prev:changepoint<train_loss:settle, cka_prev:changepoint<test_acc:changepoint");
 
   const auto n_tests =
       static_cast<int64_t>(Column<double>(FindTable(*tables, "tests"), "pvalue").size());
