@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <sstream>
 
 #include "phasesweep/orchestrator/sweep_grammar.h"
+#include "phasesweep/worker/probe.h"
 
 namespace phasesweep::orchestrator {
 namespace {
@@ -282,6 +284,18 @@ TEST(ConfigTest, MissingConfigFileIsAClearError) {
                 "/nonexistent/sweep.yaml: cannot read the config file (no such file)"),
             std::string::npos)
       << r.status().message();
+}
+
+// The config's probe list is the worker's registry: every name the schema accepts is a metric the
+// trainer computes, and every metric the trainer computes can be asked for.
+TEST(ConfigTest, ProbeCatalogIsTheWorkersRegistry) {
+  std::vector<std::string> catalog, registry = worker::ProbeRegistry::Builtin().MetricNames();
+  for (const ProbeInfo& p : ProbeCatalog()) catalog.push_back(p.name);
+  std::sort(catalog.begin(), catalog.end());
+  std::sort(registry.begin(), registry.end());
+  EXPECT_EQ(catalog, registry);
+  // And the default list is valid for the default task.
+  EXPECT_TRUE(Parse(kSmall).ok());
 }
 
 // docs/CONFIG.md must document every key the schema accepts, and no key it does not.

@@ -47,8 +47,9 @@ std::vector<KeySpec> BuildSchema() {
   std::vector<std::string> probe_names;
   for (const auto& p : ProbeCatalog()) probe_names.push_back(p.name);
   KeySpec metrics =
-      Key("probes.metrics", T::kStringList, "[train_loss, test_loss, train_acc, test_acc]",
-          R::kStructural, "probes computed at every probe step (see docs/METRICS.md)");
+      Key("probes.metrics", T::kStringList,
+          "[train_loss, test_loss, train_acc, test_acc, emb_norm, emb_cos_prev]", R::kStructural,
+          "probes computed at every probe step (see docs/METRICS.md)");
   metrics.choices = probe_names;
 
   std::vector<KeySpec> keys = {
@@ -185,6 +186,59 @@ std::vector<KeySpec> BuildSchema() {
       Fixed(Key("analysis.pairs", T::kStringList,
                 "[emb_cos_prev<test_acc, emb_cos_prev<train_loss, cka_prev<test_acc]", R::kRuntime,
                 "ordering hypotheses 'A<B': A's transition precedes B's")),
+      Fixed(Choice("analysis.surrogate", "ar1", R::kRuntime, {"ar1", "block"},
+                   "null model of the per-trace significance test")),
+      Fixed(Ranged(Key("analysis.bootstrap", T::kInt, "2000", R::kRuntime,
+                       "BCa bootstrap resamples per interval"),
+                   0, 1e6)),
+      Fixed(Ranged(
+          Key("analysis.confidence", T::kDouble, "0.95", R::kRuntime, "level of every interval"), 0,
+          1, true)),
+      Fixed(Ranged(Key("analysis.seed", T::kInt, "0", R::kRuntime, "seed of all resampling"), 0,
+                   1e18)),
+      Fixed(Ranged(
+          Key("analysis.threads", T::kInt, "0", R::kRuntime, "analysis threads; 0 = all cores"), 0,
+          4096)),
+      Fixed(Key("analysis.bands", T::kBool, "true", R::kRuntime, "store per-step summary bands")),
+      Fixed(
+          Choice("analysis.cost", "l2", R::kRuntime, {"l2", "normal", "rbf"}, "PELT segment cost")),
+      Fixed(Key("analysis.penalty", T::kString, "default", R::kRuntime,
+                "PELT penalty: a number, or default (robust BIC)")),
+      Fixed(Ranged(Key("analysis.penalty_scale", T::kDouble, "1", R::kRuntime,
+                       "multiplies the default penalty"),
+                   0, 1e6, true)),
+      Fixed(Ranged(Key("analysis.min_size", T::kInt, "2", R::kRuntime,
+                       "PELT minimum segment length, probes"),
+                   1, 1e6)),
+      Fixed(Ranged(Key("analysis.jump", T::kInt, "1", R::kRuntime, "PELT breakpoint grid, probes"),
+                   1, 1e6)),
+      Fixed(Ranged(Key("analysis.smooth_sigma", T::kDouble, "1.5", R::kRuntime,
+                       "smoothing for steepest/settle, probes"),
+                   0, 1e6)),
+      Fixed(Ranged(Key("analysis.settle_tolerance", T::kDouble, "0.05", R::kRuntime,
+                       "plateau band, fraction of range"),
+                   0, 1, true)),
+      Fixed(Key("analysis.thresholds", T::kStringList, "[test_acc>=0.9:3, emb_cos_prev>=0.98:3]",
+                R::kRuntime, "sustained crossings metric>=v:k or metric<=v:k")),
+      Fixed(Choice("analysis.ordering_alternative", "two-sided", R::kRuntime,
+                   {"two-sided", "less", "greater"}, "ordering tests; less = A first")),
+      Fixed(Key("analysis.stability_metrics", T::kStringList, "[emb_cos_prev, cka_prev]",
+                R::kRuntime, "metrics of the three-phase analysis")),
+      Fixed(Key("analysis.control_key", T::kString, "task.random_labels", R::kRuntime,
+                "hyperparameter marking control jobs")),
+      Fixed(Choice("analysis.effect_kind", "changepoint", R::kRuntime,
+                   {"changepoint", "steepest", "threshold", "settle"},
+                   "transition used for hyperparameter effects")),
+      Fixed(Key("analysis.early_stop_metric", T::kString, "test_loss", R::kRuntime,
+                "early-stopping monitor, lower is better")),
+      Fixed(Key("analysis.early_stop_reference", T::kString, "emb_cos_prev", R::kRuntime,
+                "reference transition metric[:kind]")),
+      Fixed(Ranged(Key("analysis.patience", T::kInt, "10", R::kRuntime,
+                       "probes without improvement before stopping"),
+                   1, 1e9)),
+      Fixed(Ranged(Key("analysis.min_delta", T::kDouble, "0", R::kRuntime,
+                       "improvement that resets patience"),
+                   0, 1e300)),
       // output
       Fixed(Key("output.path", T::kString, "results.h5", R::kRuntime,
                 "results file (-o on the command line wins)")),
@@ -276,10 +330,10 @@ std::string Value::Display() const {
 
 const std::vector<ProbeInfo>& ProbeCatalog() {
   static const std::vector<ProbeInfo> catalog = {
-      {"train_loss", false, false, "mean cross-entropy on the probe batch of training data"},
-      {"test_loss", false, false, "mean cross-entropy on the probe batch of test data"},
-      {"train_acc", false, false, "accuracy on the probe batch of training data"},
-      {"test_acc", false, false, "accuracy on the probe batch of test data"},
+      {"train_loss", false, false, "mean cross-entropy on the whole training set"},
+      {"test_loss", false, false, "mean cross-entropy on the whole test set"},
+      {"train_acc", false, false, "accuracy on the whole training set"},
+      {"test_acc", false, false, "accuracy on the whole test set"},
       {"emb_norm", false, false, "Frobenius norm of the input embedding"},
       {"emb_row_norm_mean", false, false, "mean L2 norm of the embedding's rows"},
       {"emb_cos_prev", false, false, "cosine of the flattened embedding vs the previous probe"},
@@ -297,8 +351,9 @@ const std::vector<ProbeInfo>& ProbeCatalog() {
       {"silhouette", false, false, "cosine silhouette of hidden representations by label"},
       {"nc1", false, false, "within- vs between-class variability (neural collapse NC1)"},
       {"weight_norm", false, false, "L2 norm of all parameters"},
-      {"grad_norm", false, false, "L2 norm of the full-batch gradient"},
-      {"grad_noise_scale", false, false, "two-batch estimate of tr(Sigma)/|G|^2"},
+      {"grad_norm", false, false, "L2 norm of the loss gradient on the probe batch"},
+      {"grad_noise_scale", false, false,
+       "two-batch estimate of tr(Sigma)/|G|^2 on the probe batch (NaN when noise dominates)"},
       {"sharpness", false, false, "top Hessian eigenvalue by power iteration (costly)"},
       {"fourier_gini", true, false,
        "Gini coefficient of embedding norms over Fourier modes of Z_p"},
