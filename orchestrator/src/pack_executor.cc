@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "phasesweep/base/hash.h"
+#include "phasesweep/collectives/gradient_sync.h"
 #include "phasesweep/storage/paths.h"
 #include "phasesweep/storage/shard_writer.h"
 #include "phasesweep/worker/trainer.h"
@@ -16,6 +17,21 @@ namespace phasesweep::orchestrator {
 namespace fs = std::filesystem;
 
 namespace {
+
+// probes.snapshot_every: the member's embedding snapshots as snapshots/embed [S, rows, d] and
+// snapshots/embed_steps [S] (float32 holds every step below 2^24 exactly; docs/FORMAT.md).
+void AddSnapshots(const worker::EmbeddingSnapshots& snap, storage::JobRecord* r) {
+  if (snap.steps.empty()) return;
+  storage::Snapshot embed;
+  embed.shape.assign(snap.embed.sizes().begin(), snap.embed.sizes().end());
+  const float* data = snap.embed.data_ptr<float>();
+  embed.data.assign(data, data + snap.embed.numel());
+  storage::Snapshot steps;
+  steps.shape = {static_cast<int64_t>(snap.steps.size())};
+  for (int64_t s : snap.steps) steps.data.push_back(static_cast<float>(s));
+  r->snapshots["embed"] = std::move(embed);
+  r->snapshots["embed_steps"] = std::move(steps);
+}
 
 const Job& JobOf(const SweepPlan& plan, const Pack& pack, size_t member) {
   return plan.jobs[pack.job_index[member]];
@@ -49,7 +65,85 @@ void MaybeInjectFailure(const std::string& pack_id, int attempt) {
   }
 }
 
+// Fault injection for tests: PHASESWEEP_INJECT_MODEL_MISMATCH_RANK=N makes world rank N build a
+// wider model than its group, as a rank with a different config would.
+void MaybeInjectModelMismatch(int world_rank, worker::PackSpec* spec) {
+  const char* rank = std::getenv("PHASESWEEP_INJECT_MODEL_MISMATCH_RANK");
+  if (rank && std::atoi(rank) == world_rank) {
+    spec->model.d_mlp += 1;
+    spec->model.width += 1;
+  }
+}
+
+// The data-parallel side of a pack (see DataParallelGroup): the trainer's hooks, the checks at
+// start and the broadcast of the root's parameters.
+class GroupTraining {
+ public:
+  explicit GroupTraining(const DataParallelGroup& group)
+      : group_(group), sync_(*group.communicator) {}
+
+  void Configure(worker::TrainerOptions* options) {
+    options->data_parallel.group_size = group_.size;
+    options->data_parallel.share = [this](int64_t rows, int64_t* begin, int64_t* end,
+                                          double* scale) -> Status {
+      auto shard = collectives::SplitGlobalBatch(rows, group_.rank, group_.size);
+      if (!shard.ok()) {
+        return Status::InvalidArgument("training.data_parallel = " + std::to_string(group_.size) +
+                                       ": " + shard.status().message());
+      }
+      *begin = shard->begin;
+      *end = shard->end;
+      *scale = shard->mean_loss_scale;
+      return Status::Ok();
+    };
+    options->data_parallel.average = [this](const torch::Tensor& grads,
+                                            const torch::Tensor& losses) {
+      std::vector<torch::Tensor> both = {grads, losses};
+      return Collective(sync_.AllreduceAverage(both));
+    };
+  }
+
+  // Same parameter shapes on every rank (checksum), the same step (the root's checkpoint, or
+  // none), then the root's parameters everywhere. Errors are the same on every rank.
+  Status Start(worker::PackTrainer& t) {
+    std::vector<torch::Tensor> params;
+    for (const auto& e : t.model().params().entries()) params.push_back(e.param);
+    PHASESWEEP_RETURN_IF_ERROR(Collective(sync_.VerifyParameters(params)));
+    const double step = static_cast<double>(t.step());
+    double moments[2] = {step, step * step};
+    PHASESWEEP_RETURN_IF_ERROR(
+        Collective(group_.communicator->Allreduce(moments, 2, collectives::ReduceOp::kSum)));
+    if (moments[0] * moments[0] != moments[1] * group_.size) {
+      return Status::FailedPrecondition(
+          "the ranks of " + group_.communicator->name() + " resumed pack " + t.spec().pack_id +
+          " from different steps (this rank: " + std::to_string(t.step()) +
+          "); every rank of a group must see the group root's "
+          "checkpoint folder (a shared file system)");
+    }
+    std::vector<torch::Tensor> flat = {t.model().params().flat_params()};
+    return Collective(sync_.BroadcastFromRoot(flat));
+  }
+
+ private:
+  // A collective that failed for want of a peer (deadline, MPI error) leaves peers stuck in it:
+  // only ending the job frees them (Communicator::Abort prints one line). Disagreements that
+  // every rank detected (shapes) come back as errors.
+  Status Collective(Status s) {
+    if (s.code() == Status::Code::kInternal) group_.communicator->Abort(s);
+    return s;
+  }
+
+  const DataParallelGroup& group_;
+  collectives::GradientSynchronizer sync_;
+};
+
 }  // namespace
+
+Result<bool> TrainsOnCuda(const std::string& device_name, int local_rank) {
+  auto device = worker::ResolveDevice(device_name, local_rank);
+  if (!device.ok()) return device.status();
+  return device->is_cuda();
+}
 
 std::string CheckpointPathFor(const std::string& results_path, const worker::PackSpec& pack) {
   std::string members;
@@ -77,17 +171,31 @@ PackOutcome TrainerExecutor::Run(const PackContext& context) {
   if (!device.ok()) Fail(device.status());
   worker::PackSpec spec = pack.spec;
   if (spec.training.threads <= 0) spec.training.threads = settings_.threads;
+  const std::string checkpoint = CheckpointPathFor(settings_.results_path, spec);
+  MaybeInjectModelMismatch(settings_.world_rank, &spec);
 
   worker::TrainerOptions trainer_options;
-  trainer_options.checkpoint_path = CheckpointPathFor(settings_.results_path, spec);
-  fs::create_directories(fs::path(trainer_options.checkpoint_path).parent_path());
+  // In a data-parallel group only the root writes checkpoints (the others read them).
+  if (is_group_root()) trainer_options.checkpoint_path = checkpoint;
+  fs::create_directories(fs::path(checkpoint).parent_path());
+  std::unique_ptr<GroupTraining> group;
+  if (settings_.group.size > 1) {
+    group = std::make_unique<GroupTraining>(settings_.group);
+    group->Configure(&trainer_options);
+  }
   auto trainer = worker::PackTrainer::Create(spec, *device, trainer_options);
   if (!trainer.ok()) Fail(trainer.status());
   worker::PackTrainer& t = **trainer;
-  if (fs::exists(trainer_options.checkpoint_path)) {
+  if (fs::exists(checkpoint)) {
     // A checkpoint that cannot be loaded is an error the user must see, never a silent restart.
-    Status loaded = t.LoadCheckpoint(trainer_options.checkpoint_path);
+    Status loaded = t.LoadCheckpoint(checkpoint);
     if (!loaded.ok()) Fail(loaded);
+    Log("phasesweep: rank " + std::to_string(settings_.world_rank) + ": " + pack.id +
+        " resumes from its checkpoint at step " + std::to_string(t.step()));
+  }
+  if (group) {
+    Status started = group->Start(t);
+    if (!started.ok()) Fail(started);
   }
   const int64_t first_step = t.step();
   worker::RunHooks hooks;
@@ -102,11 +210,16 @@ PackOutcome TrainerExecutor::Run(const PackContext& context) {
   const int64_t members = static_cast<int64_t>(spec.members.size());
   const int64_t member_steps = members * (t.step() - first_step);
   if (*outcome == worker::RunOutcome::kStopped) {
-    Status saved = t.SaveCheckpoint(trainer_options.checkpoint_path);
+    if (!is_group_root()) return {PackOutcomeKind::kInterrupted, member_steps, ""};
+    Status saved = t.SaveCheckpoint(checkpoint);
     if (!saved.ok()) Fail(saved);
+    Log("phasesweep: rank " + std::to_string(settings_.world_rank) + ": " + pack.id +
+        " stopped at step " + std::to_string(t.step()) + " of " + std::to_string(t.total_steps()) +
+        "; checkpoint saved");
     return {PackOutcomeKind::kInterrupted, member_steps, ""};
   }
 
+  if (!is_group_root()) return {PackOutcomeKind::kFinished, member_steps, ""};
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto statuses = t.statuses();
@@ -118,6 +231,7 @@ PackOutcome TrainerExecutor::Run(const PackContext& context) {
     r.device = device->str();
     r.steps = t.traces()[m].steps;
     r.metrics = t.traces()[m].metrics;
+    AddSnapshots(t.snapshots(static_cast<int64_t>(m)), &r);
     if (statuses[m].state == worker::MemberState::kDiverged) {
       r.status = storage::JobStatus::kDiverged;
       r.error = "diverged at step " + std::to_string(statuses[m].diverged_at) +
@@ -132,7 +246,10 @@ PackOutcome TrainerExecutor::Run(const PackContext& context) {
   if (!shard.ok()) Fail(shard.status());
   // The shard is durable: the checkpoint is no longer needed.
   std::error_code ec;
-  fs::remove(trainer_options.checkpoint_path, ec);
+  fs::remove(checkpoint, ec);
+  Log("phasesweep: rank " + std::to_string(settings_.world_rank) + ": " + pack.id + " finished (" +
+          std::to_string(members) + " jobs, " + std::to_string(wall) + " s)",
+      false);
   return {PackOutcomeKind::kFinished, member_steps, ""};
 }
 

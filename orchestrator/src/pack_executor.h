@@ -3,6 +3,7 @@
 // merge shards into the results file.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,7 +13,27 @@
 #include "phasesweep/storage/records.h"
 #include "phasesweep/storage/results_writer.h"
 
+namespace phasesweep::collectives {
+class Communicator;
+}
+
 namespace phasesweep::orchestrator {
+
+// This rank's data-parallel group (training.data_parallel = G > 1). Every rank of a group trains
+// the same pack in step (GroupRootExecutor / FollowGroupRoot): each on its share of every
+// minibatch, gradients averaged over `communicator`, parameters broadcast from the group root
+// after set-up and after resuming. Only the group root writes checkpoints and shards; the others
+// read the root's checkpoint when they resume (the sidecar folder must be on a file system every
+// rank sees, as for any multi-node sweep).
+struct DataParallelGroup {
+  collectives::Communicator* communicator = nullptr;  // null: no group (G = 1)
+  int rank = 0;                                       // in the group; 0 = root
+  int size = 1;
+};
+
+// Whether training.device `device_name` resolves to a CUDA device on this rank (worker's
+// ResolveDevice; its errors).
+Result<bool> TrainsOnCuda(const std::string& device_name, int local_rank);
 
 // Where a pack's checkpoint lives: <results>.d/checkpoints/<hash of its member job ids>.ckpt,
 // so a rerun finds it whichever rank trains the pack, and a different packing never loads it.
@@ -27,6 +48,10 @@ struct ExecutorSettings {
   int world_rank = 0;
   int local_rank = 0;
   int64_t threads = 1;  // intra-op threads for this rank
+  // This rank's log, one line at a time: resumes and checkpoints on stop (echo = true: also on
+  // the terminal where this rank echoes), and each finished pack (echo = false: file only).
+  std::function<void(const std::string& line, bool echo)> log;
+  DataParallelGroup group;
 };
 
 class TrainerExecutor : public PackExecutor {
@@ -36,6 +61,11 @@ class TrainerExecutor : public PackExecutor {
   PackOutcome Run(const PackContext& context) override;
 
  private:
+  void Log(const std::string& line, bool echo = true) const {
+    if (settings_.log) settings_.log(line, echo);
+  }
+  bool is_group_root() const { return settings_.group.rank == 0; }
+
   const SweepPlan& plan_;
   ExecutorSettings settings_;
 };

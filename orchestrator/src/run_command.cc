@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "pack_executor.h"
+#include "phasesweep/collectives/communicator.h"
+#include "phasesweep/collectives/process_group.h"
 #include "phasesweep/orchestrator/commands.h"
 #include "phasesweep/orchestrator/progress.h"
 #include "phasesweep/orchestrator/signals.h"
@@ -70,8 +72,12 @@ class RankLog {
     file_.open(dir + "/rank-" + std::to_string(rank) + ".log", std::ios::app);
   }
   void Line(const std::string& text) {
-    if (file_) file_ << text << std::endl;
+    FileLine(text);
     if (echo_) std::fprintf(stderr, "%s\n", text.c_str());
+  }
+  // Only into the log file (per-pack detail that would flood the terminal).
+  void FileLine(const std::string& text) {
+    if (file_) file_ << text << std::endl;
   }
 
  private:
@@ -145,11 +151,6 @@ int RunSweep(const RunCommandOptions& options) {
         config_status = Status::InvalidArgument(
             "training.data_parallel = " + std::to_string(groups) + " does not divide the " +
             std::to_string(size) + " MPI ranks; use a rank count that is a multiple of it");
-      } else if (groups > 1) {
-        config_status = Status::InvalidArgument(
-            "training.data_parallel > 1 (groups of ranks training one pack) is not available in "
-            "this build "
-            "of phasesweep run; use 1");
       }
     } else {
       config_status = sweep.status();
@@ -160,8 +161,24 @@ int RunSweep(const RunCommandOptions& options) {
   output = Broadcast(output);
   auto sweep = ParseSweepSpec(resolved_yaml, "resolved config", {});
   if (!sweep.ok()) return fail(sweep.status());
+  // Data-parallel groups of G ranks (G divides the rank count: checked by rank 0 above). Packs
+  // are spread over the groups, not the ranks.
+  const int group_size = static_cast<int>(sweep->base.at("training.data_parallel").AsInt());
+  std::unique_ptr<collectives::ProcessGroup> group;
+  MPI_Comm roots = MPI_COMM_NULL;  // the group roots, over which the scheduler runs
+  if (group_size > 1) {
+    collectives::GroupOptions group_options;
+    group_options.group_size = group_size;
+    auto cuda = TrainsOnCuda(sweep->base.at("training.device").AsString(), local_rank);
+    if (!cuda.ok()) return fail(cuda.status());
+    group_options.backend = *cuda ? collectives::Backend::kNccl : collectives::Backend::kMpi;
+    auto set_up = collectives::SetUpProcessGroup(MPI_COMM_WORLD, group_options);
+    if (!set_up.ok()) return fail(set_up.status());
+    group = std::make_unique<collectives::ProcessGroup>(std::move(*set_up));
+    MPI_Comm_split(MPI_COMM_WORLD, group->layout.group_rank == 0 ? 0 : MPI_UNDEFINED, rank, &roots);
+  }
   PlanOptions plan_options;
-  plan_options.ranks = size;
+  plan_options.ranks = size / group_size;
   auto planned = MakePlan(*sweep, plan_options);
   if (!planned.ok()) return fail(planned.status());
   SweepPlan plan = std::move(*planned);
@@ -236,14 +253,48 @@ int RunSweep(const RunCommandOptions& options) {
     sched.pack_members.push_back(static_cast<int64_t>(p.job_index.size()));
     sched.pack_steps.push_back(p.spec.training.steps);
   }
-  ExecutorSettings settings{output, rank, local_rank, threads};
+  ExecutorSettings settings;
+  settings.results_path = output;
+  settings.world_rank = rank;
+  settings.local_rank = local_rank;
+  settings.threads = threads;
+  settings.log = [&log](const std::string& line, bool echo) {
+    if (echo) {
+      log.Line(line);
+    } else {
+      log.FileLine(line);
+    }
+  };
+  if (group) {
+    settings.group = {group->communicator.get(), group->layout.group_rank, group_size};
+  }
   TrainerExecutor executor(plan, settings);
   std::unique_ptr<ShardCollector> collector;
   if (writer) collector = std::make_unique<ShardCollector>(plan, *writer);
   ProgressPrinter printer(options.quiet ? ProgressPrinter::Mode::kQuiet
                                         : ProgressPrinter::Mode::kAuto);
-  auto result = RunScheduler(MPI_COMM_WORLD, pending, executor, collector.get(), sched,
-                             [&](const ProgressSnapshot& s) { printer(s); });
+  const ProgressSink sink = [&](const ProgressSnapshot& s) { printer(s); };
+  Result<SchedulerSummary> result = SchedulerSummary{};
+  if (!group) {
+    result = RunScheduler(MPI_COMM_WORLD, pending, executor, collector.get(), sched, sink);
+  } else {
+    // Inside a group every rank stops at the same step: stop when any rank wants to.
+    collectives::Communicator& comm = *group->communicator;
+    const StopAgreement agree = [&comm](bool stop_here) {
+      float votes = stop_here ? 1.0f : 0.0f;
+      Status s = comm.Allreduce(&votes, 1, collectives::ReduceOp::kSum);
+      if (!s.ok()) comm.Abort(s);
+      return votes > 0;
+    };
+    if (group->layout.group_rank == 0) {
+      GroupRootExecutor root(group->group.get(), executor, agree);
+      result = RunScheduler(roots, pending, root, collector.get(), sched, sink);
+      root.ReleaseGroup();
+      MPI_Comm_free(&roots);
+    } else {
+      result = FollowGroupRoot(group->group.get(), executor, agree);
+    }
+  }
   if (rank != 0 && result.ok() && result->packs_run_here == 0 && !pending.empty()) {
     log.Line("phasesweep: rank " + std::to_string(rank) +
              ": no pack was left for this rank; it stayed idle");

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -154,6 +155,8 @@ class Coordinator {
                        rank, attempts_[pack], outcome.error.c_str());
           queue_.push_back(pack);
         } else {
+          std::fprintf(stderr, "phasesweep: pack %zu failed on rank %d after %d attempts: %s\n",
+                       pack, rank, attempts_[pack], outcome.error.c_str());
           ++summary_.packs_failed;
           snapshot_.jobs_failed += Members(pack);
           done_member_steps_ += Members(pack) * Steps(pack);
@@ -359,6 +362,62 @@ Result<SchedulerSummary> RunScheduler(MPI_Comm comm, const std::vector<size_t>& 
   coordinator.Tick(true);
   if (!coordinator.collect_status().ok()) return coordinator.collect_status();
   SchedulerSummary summary = coordinator.summary();
+  summary.busy_fraction = busy / std::max(1e-9, Seconds(start, Clock::now()));
+  return summary;
+}
+
+namespace {
+
+// Announcement from a group root: {pack, attempt}; pack -1 releases the group. Non-blocking and
+// polled with short sleeps, so waiting followers leave their cores to the ranks that train.
+void GroupAnnounce(MPI_Comm group, long long message[2]) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  MPI_Ibcast(message, 2, MPI_LONG_LONG, 0, group, &request);
+  for (;;) {
+    int done = 0;
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    usleep(200);
+  }
+}
+
+}  // namespace
+
+PackOutcome GroupRootExecutor::Run(const PackContext& context) {
+  long long message[2] = {static_cast<long long>(context.pack), context.attempt};
+  GroupAnnounce(group_, message);
+  PackContext in_group = context;
+  in_group.should_stop = [&] { return agree_(context.should_stop()); };
+  return inner_.Run(in_group);
+}
+
+void GroupRootExecutor::ReleaseGroup() {
+  long long message[2] = {-1, 0};
+  GroupAnnounce(group_, message);
+}
+
+Result<SchedulerSummary> FollowGroupRoot(MPI_Comm group, PackExecutor& executor,
+                                         const StopAgreement& agree) {
+  const auto start = Clock::now();
+  double busy = 0;
+  SchedulerSummary summary;
+  for (;;) {
+    long long message[2] = {-1, 0};
+    GroupAnnounce(group, message);
+    if (message[0] < 0) break;
+    PackContext ctx;
+    ctx.pack = static_cast<size_t>(message[0]);
+    ctx.attempt = static_cast<int>(message[1]);
+    ctx.service = [] {};
+    ctx.should_stop = [&] { return agree(StopRequested()); };
+    ctx.progress = [](int64_t) {};
+    const auto t0 = Clock::now();
+    // The root reports the pack; an error here is the root's too (the group fails together).
+    (void)RunGuarded(executor, ctx);
+    busy += Seconds(t0, Clock::now());
+    ++summary.packs_run_here;
+  }
+  summary.stopped = StopRequested();
   summary.busy_fraction = busy / std::max(1e-9, Seconds(start, Clock::now()));
   return summary;
 }

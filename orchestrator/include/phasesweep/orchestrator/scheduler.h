@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "phasesweep/base/status.h"
@@ -97,5 +98,41 @@ Result<SchedulerSummary> RunScheduler(MPI_Comm comm, const std::vector<size_t>& 
                                       PackExecutor& executor, ResultCollector* collector,
                                       const SchedulerOptions& options,
                                       const ProgressSink& progress);
+
+// --- Data-parallel groups (training.data_parallel = G > 1) ---
+// Each group of G ranks trains one pack at a time, together. The group roots (group rank 0) run
+// RunScheduler over a communicator of the roots alone, each with its executor wrapped in a
+// GroupRootExecutor; every other rank of a group calls FollowGroupRoot. For each pack the root
+// announces pack and attempt over `group` and every rank of the group runs its own executor on
+// it; the executors keep themselves in step (gradient allreduce every step).
+//
+// Stopping must happen at the same step on every rank of a group, or the others would wait in
+// the next allreduce: inside a group, the should_stop an executor sees returns `agree(flag)`,
+// where flag is this rank's own view (the scheduler's stop on the root, a stop signal on the
+// others) and `agree` must return the same verdict on every rank (e.g. true when any rank's flag
+// is set: an allreduce). It is called exactly once per should_stop call, in step.
+using StopAgreement = std::function<bool(bool stop_here)>;
+
+class GroupRootExecutor : public PackExecutor {
+ public:
+  // `group`: the group's ranks, the root being rank 0. `inner` and `agree` must outlive this.
+  GroupRootExecutor(MPI_Comm group, PackExecutor& inner, StopAgreement agree)
+      : group_(group), inner_(inner), agree_(std::move(agree)) {}
+  PackOutcome Run(const PackContext& context) override;
+  // Tells the other ranks of the group that there is no more work (FollowGroupRoot returns).
+  // Call once, after RunScheduler returned, also when it failed.
+  void ReleaseGroup();
+
+ private:
+  MPI_Comm group_;
+  PackExecutor& inner_;
+  StopAgreement agree_;
+};
+
+// A non-root rank of a group: runs each pack its root announces with `executor` (whose outcome
+// is the root's to report) until the root releases the group. Waits politely (polling with
+// sleeps) between packs.
+Result<SchedulerSummary> FollowGroupRoot(MPI_Comm group, PackExecutor& executor,
+                                         const StopAgreement& agree);
 
 }  // namespace phasesweep::orchestrator
