@@ -118,7 +118,8 @@ class Coordinator {
 
   bool HasWorkForSelf() const { return !stopping_ && !queue_.empty(); }
   bool Done() const {
-    return running_.empty() && (queue_.empty() || stopping_) && released_ == size_ - 1;
+    return running_.empty() && ahead_.empty() && (queue_.empty() || stopping_) &&
+           released_ == size_ - 1;
   }
   bool stopping() const { return stopping_; }
   bool StopTimedOut() const {
@@ -135,6 +136,11 @@ class Coordinator {
 
   void OnFinished(int rank, size_t pack, const PackOutcome& outcome) {
     running_.erase(rank);
+    // The pack it was given ahead is the one it runs now.
+    if (auto next = ahead_.find(rank); next != ahead_.end()) {
+      running_[rank] = next->second;
+      ahead_.erase(next);
+    }
     step_of_.erase(pack);
     busy_member_steps_ += outcome.member_steps;
     switch (outcome.kind) {
@@ -221,14 +227,23 @@ class Coordinator {
     }
   }
 
+  // An idle rank gets the next pack. A rank still training asks ahead for its next pack (so it
+  // need not wait for rank 0's next service call when it finishes); it gets one only while the
+  // queue holds at least a pack per rank, so that near the end no pack waits behind a busy rank
+  // while another rank idles.
   void AssignWaiting() {
-    while (!waiting_.empty() && !stopping_ && !queue_.empty()) {
-      const int rank = *waiting_.begin();
-      waiting_.erase(waiting_.begin());
+    for (auto it = waiting_.begin(); it != waiting_.end() && !stopping_ && !queue_.empty();) {
+      const int rank = *it;
+      const bool busy = running_.count(rank) > 0;
+      if (busy && (ahead_.count(rank) > 0 || queue_.size() < static_cast<size_t>(size_))) {
+        ++it;
+        continue;
+      }
+      it = waiting_.erase(it);
       const size_t pack = queue_.front();
       queue_.pop_front();
       const int attempt = ++attempts_[pack];
-      running_[rank] = pack;
+      (busy ? ahead_ : running_)[rank] = pack;
       Send(comm_, rank, kAssign, std::to_string(pack) + " " + std::to_string(attempt));
     }
     ReleaseAllIfFinished();
@@ -256,6 +271,8 @@ class Coordinator {
   const ProgressSink& sink_;
   std::map<size_t, int> attempts_;
   std::map<int, size_t> running_;  // rank -> pack
+  std::map<int, size_t> ahead_;    // rank -> its next pack, assigned while it trains
+
   std::map<size_t, int64_t> step_of_;
   std::set<int> waiting_;
   int released_ = 0;
@@ -299,14 +316,23 @@ Result<SchedulerSummary> RunScheduler(MPI_Comm comm, const std::vector<size_t>& 
   if (rank != 0) {
     SchedulerSummary summary;
     bool stopped = false;
+    // One request is always outstanding: the first here, then one sent as soon as a pack is
+    // received (asking ahead for the next one, see Coordinator::AssignWaiting).
+    Send(comm, 0, kRequest, "");
     for (;;) {
-      Send(comm, 0, kRequest, "");
       MPI_Status st;
       std::istringstream in(Receive(comm, 0, kAssign, &st));
       long long pack = -1;
       int attempt = 0;
       in >> pack >> attempt;
       if (pack < 0) break;
+      Send(comm, 0, kRequest, "");
+      if (stopped || (stopped = WorkerShouldStop(comm))) {
+        // Given ahead, but a stop came first: hand it back untouched (no checkpoint needed).
+        Send(comm, 0, kFinished,
+             EncodeFinished(static_cast<size_t>(pack), {PackOutcomeKind::kInterrupted, 0, ""}));
+        continue;
+      }
       auto last_progress = Clock::now();
       PackContext ctx;
       ctx.pack = static_cast<size_t>(pack);

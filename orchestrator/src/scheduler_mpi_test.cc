@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <vector>
 
 #include "phasesweep/orchestrator/scheduler.h"
 #include "phasesweep/orchestrator/signals.h"
@@ -153,6 +154,74 @@ TEST(SchedulerTest, AStopSignalOnOneRankStopsEveryRank) {
   }
   ResetStopSignal();
   MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// Data-parallel groups (G = 2 when the rank count is even): the roots schedule, every member of
+// a group runs the same packs in the same order, and a stop signal on a non-root member stops
+// its whole group at the same step (the agreement is an allreduce, as in phasesweep run).
+TEST(SchedulerTest, GroupMembersRunTheirRootsPacksInStepAndStopTogether) {
+  InstallStopHandlers();
+  ResetStopSignal();
+  const int g = Size() % 2 == 0 ? 2 : 1;
+  MPI_Comm group, roots;
+  MPI_Comm_split(MPI_COMM_WORLD, Rank() / g, Rank(), &group);
+  int group_rank = 0;
+  MPI_Comm_rank(group, &group_rank);
+  MPI_Comm_split(MPI_COMM_WORLD, group_rank == 0 ? 0 : MPI_UNDEFINED, Rank(), &roots);
+  const StopAgreement agree = [&](bool stop_here) {
+    int any = stop_here ? 1 : 0;
+    MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_LOR, group);
+    return any != 0;
+  };
+
+  for (const bool stop : {false, true}) {
+    std::vector<long long> ran;  // pack * 1000 + steps, in order
+    FakeExecutor ex;
+    ex.body = [&](const PackContext& c) -> PackOutcome {
+      for (int s = 0; s < 20; ++s) {
+        if (c.should_stop()) {
+          ran.push_back(static_cast<long long>(c.pack) * 1000 + s);
+          return {PackOutcomeKind::kInterrupted, s, ""};
+        }
+        // The last rank (a non-root when g = 2) is signalled in its second pack.
+        if (stop && Rank() == Size() - 1 && ran.size() == 1 && s == 5) raise(SIGUSR1);
+        usleep(300);
+        c.service();
+      }
+      ran.push_back(static_cast<long long>(c.pack) * 1000 + 20);
+      return {PackOutcomeKind::kFinished, 20, ""};
+    };
+    RecordingCollector collector;
+    const size_t n = 4 * static_cast<size_t>(Size());
+    Result<SchedulerSummary> r = SchedulerSummary{};
+    if (group_rank == 0) {
+      GroupRootExecutor root(group, ex, agree);
+      r = RunScheduler(roots, Range(n), root, &collector, SchedulerOptions{}, nullptr);
+      root.ReleaseGroup();
+    } else {
+      r = FollowGroupRoot(group, ex, agree);
+    }
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    // Every member of a group ran exactly what its root ran, to the same step.
+    long long count = static_cast<long long>(ran.size()), max_count = 0;
+    MPI_Allreduce(&count, &max_count, 1, MPI_LONG_LONG, MPI_MAX, group);
+    ASSERT_EQ(count, max_count);
+    std::vector<long long> roots_ran = ran;
+    MPI_Bcast(roots_ran.data(), static_cast<int>(count), MPI_LONG_LONG, 0, group);
+    EXPECT_EQ(ran, roots_ran) << "rank " << Rank();
+    if (Rank() == 0) {
+      if (stop) {
+        EXPECT_TRUE(r->stopped);
+        EXPECT_LT(collector.done.size(), n);
+      } else {
+        EXPECT_EQ(collector.done.size(), n);
+      }
+    }
+    ResetStopSignal();
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+  if (roots != MPI_COMM_NULL) MPI_Comm_free(&roots);
+  MPI_Comm_free(&group);
 }
 
 }  // namespace

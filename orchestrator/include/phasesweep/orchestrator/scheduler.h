@@ -8,7 +8,11 @@
 //   worker -> 0   FINISHED pack outcome member_steps error
 //   0 -> worker   STOP                  (a stop signal reached some rank: checkpoint and report)
 // Rank 0 answers requests whenever it is idle and, while it trains, from the executor's
-// `service` hook, which the trainer calls between steps.
+// `service` hook, which the trainer calls between steps. A worker asks for its next pack as soon
+// as it starts one; rank 0 grants such an early request only while the queue holds at least one
+// pack per rank, so that a worker rarely waits for rank 0's next service call between packs and
+// the last packs still go to whichever rank is free (bench/README.md, "Scheduler"). A pack given
+// early to a rank that has meanwhile been told to stop comes back as interrupted, untouched.
 //
 // Failure policy: a pack whose executor reports kError is queued again until it has run
 // 1 + retries times, then reported to the collector as failed. A stop request (SIGTERM/SIGUSR1
