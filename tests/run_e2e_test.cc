@@ -466,6 +466,31 @@ TEST(DataParallelRunTest, MinibatchesAndTwoGroupsMatchOneRankToo) {
   ExpectRelativelyClose(Load(dir.path() + "/g1.h5"), Load(dir.path() + "/g2.h5"), 1e-5);
 }
 
+TEST(DataParallelRunTest, AGroupStoppedBySigusrOneResumesBitwiseIdentical) {
+  TempDir dir;
+  const std::string run = Mpirun(2) + kExe + " run " + kSmoke +
+                          " training.steps=1000 training.checkpoint_every=20 training.threads=1 "
+                          "probes.every=50 training.pack=2 training.data_parallel=2 -q "
+                          "--log-dir logs";
+  ProcessResult ref = RunCommand(run + " -o ref.h5", dir.path());
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  const std::string out = dir.path() + "/out.h5", logs = dir.path() + "/logs";
+  std::filesystem::remove_all(logs);
+  const pid_t pid = StartCommand(run + " -o out.h5", dir.path(), dir.path() + "/first.log");
+  ASSERT_TRUE(WaitUntil([&] { return CountCheckpoints(out) > 0 || Ended(pid); }, kLimit));
+  ASSERT_FALSE(Ended(pid)) << ReadTextFile(dir.path() + "/first.log");
+  kill(pid, SIGUSR1);
+  ASSERT_EQ(WaitForExit(pid, kLimit), 75) << ReadTextFile(dir.path() + "/first.log");
+  // Only the group root writes the checkpoint; on the rerun both ranks load it.
+  EXPECT_EQ(CountLines(ReadTextFile(logs + "/rank-0.log"), "; checkpoint saved"), 1);
+  EXPECT_EQ(CountLines(ReadTextFile(logs + "/rank-1.log"), "; checkpoint saved"), 0);
+  ProcessResult resumed = RunCommand(run + " -o out.h5", dir.path());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(CountLines(ReadTextFile(logs + "/rank-0.log"), "resumes from its checkpoint"), 1);
+  EXPECT_EQ(CountLines(ReadTextFile(logs + "/rank-1.log"), "resumes from its checkpoint"), 1);
+  ExpectClose(Load(dir.path() + "/ref.h5"), Load(out), 0);
+}
+
 TEST(DataParallelRunTest, BadGroupsAreClearErrors) {
   TempDir dir;
   // G does not divide the rank count: refused at start on every rank, one line.
