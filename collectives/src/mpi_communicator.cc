@@ -50,6 +50,14 @@ constexpr auto kDataSleepAfter = std::chrono::seconds(2);
 // MPI counts are int: larger buffers go in pieces (a ring chunk is at most piece / size).
 constexpr size_t kMaxChunk = size_t{1} << 30;
 
+// Up to this size, and on a power-of-two number of ranks, the data phase is one blocking
+// MPI_Allreduce: below it the ring's 2(p-1) dependent steps cost more than the transfer
+// (bench/README.md, "Collectives"). Safe after the check-in, which proved that every rank is
+// inside this same allreduce; Open MPI's small-message algorithm (recursive doubling) combines
+// the lower rank's data with the higher's in that order on both partners, so every rank ends
+// with the same bits, as with the ring.
+constexpr size_t kSmallAllreduceBytes = size_t{64} << 10;
+
 bool SameNote(const CheckInNote& a, const CheckInNote& b) {
   return a.sequence == b.sequence && a.count == b.count && a.kind == b.kind && a.type == b.type &&
          a.root == b.root && a.reduce == b.reduce;
@@ -185,6 +193,23 @@ Status MpiCommunicator::Allreduce(void* data, size_t count, DataType type, Reduc
 
   char* bytes = static_cast<char*>(data);
   const size_t element = DataTypeSize(type);
+  if (count * element <= kSmallAllreduceBytes && (size_ & (size_ - 1)) == 0) {
+    PHASESWEEP_RETURN_IF_ERROR(Fail([&]() -> Status {
+      PHASESWEEP_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(count), ToMpi(type),
+                                         MPI_SUM, comm_.get()));
+      return Status::Ok();
+    }()));
+    if (op == ReduceOp::kAverage) {
+      if (type == DataType::kFloat32) {
+        float* v = static_cast<float*>(data);
+        for (size_t i = 0; i < count; ++i) v[i] /= static_cast<float>(size_);
+      } else {
+        double* v = static_cast<double*>(data);
+        for (size_t i = 0; i < count; ++i) v[i] /= static_cast<double>(size_);
+      }
+    }
+    return Status::Ok();
+  }
   // The mean is taken inside the ring (one division per element, by the rank that finishes it).
   const int divisor = op == ReduceOp::kAverage ? size_ : 1;
   for (size_t done = 0; done < count;) {

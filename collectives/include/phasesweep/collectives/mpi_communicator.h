@@ -7,7 +7,10 @@
 //     a rank whose note disagrees (a different operation, count or order) is named too.
 //  2. Data. Allreduce as a ring of MPI_Isend/MPI_Irecv (src/ring_allreduce.h says why not
 //     MPI_Iallreduce), broadcast as MPI_Ibcast, completed by MPI_Test polling against a second
-//     deadline of the same length. Allreduce results are bit-identical on every rank.
+//     deadline of the same length. Exception: an allreduce of at most 64 KiB on a power-of-two
+//     group is one blocking MPI_Allreduce (every rank is known to be inside it; it finishes in
+//     microseconds unless a rank dies, which ends an Open MPI job anyway). Allreduce results are
+//     bit-identical on every rank.
 // Barrier is the check-in alone. The check-in costs two small messages per collective, which is
 // why gradient buckets should be large (bench/README.md, "Collectives", has the figures).
 #pragma once
