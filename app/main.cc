@@ -35,7 +35,16 @@ int main(int argc, char** argv) {
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
 
-  phasesweep::orchestrator::AddRunCommand(app, command_line);
+  // `run --analyze`: the analysis of the finished sweep, printed and stored in the file.
+  phasesweep::orchestrator::AddRunCommand(app, command_line, [](const std::string& results) {
+    phasesweep::analysis::AnalyzeRequest request;
+    request.results_path = results;
+    std::cout << "\n" << std::flush;
+    const phasesweep::Status s = phasesweep::analysis::RunAnalyze(request, std::cout);
+    if (s.ok()) return 0;
+    std::cerr << "phasesweep: error: " << s.message() << "\n";
+    return s.ExitCode();
+  });
   phasesweep::orchestrator::AddPlanCommand(app);
   phasesweep::storage::AddStorageCommands(app);  // status, export
   phasesweep::analysis::AddAnalyzeCommand(app);

@@ -59,6 +59,11 @@ TEST(CliTest, BadInputsExitTwoWithOneLineAndWriteNothing) {
       {"plan 'sweep.seeds=range(x)'", "bad seeds"},
       {"plan optimiser.lr=1", "unknown key"},
       {"plan missing.yaml", "missing.yaml: cannot read the config file (no such file)"},
+      {"plan training.data_parallel=2 --ranks 3", "does not divide --ranks 3"},
+      // The default study's probes include fourier_gini, which needs modular arithmetic.
+      {"plan task.name=sparse_parity model.name=mlp", "fourier_gini"},
+      {"plan 'probes.metrics=[emb_norm, emb_cosine]'", "emb_cosine"},
+      {"plan probes.batch=100000", "probes.batch (100000) is larger than the data"},
   };
   for (const auto& [args, expected] : cases) {
     ProcessResult r = RunCommand(kExe + " " + args, dir.path());

@@ -86,8 +86,16 @@ int RunPlanCommand(const PlanCommandOptions& options, std::ostream& out, std::os
     err << "phasesweep: error: " << sweep.status().message() << "\n";
     return sweep.status().ExitCode();
   }
+  // As `run` plans: packs are spread over groups of training.data_parallel ranks.
+  const int64_t group_size = sweep->base.at("training.data_parallel").AsInt();
+  if (options.ranks % group_size != 0) {
+    err << "phasesweep: error: training.data_parallel = " << group_size
+        << " does not divide --ranks " << options.ranks
+        << "; use a rank count that is a multiple of it\n";
+    return 2;
+  }
   PlanOptions plan_options;
-  plan_options.ranks = options.ranks;
+  plan_options.ranks = static_cast<int>(options.ranks / group_size);
   auto plan = MakePlan(*sweep, plan_options);
   if (!plan.ok()) {
     err << "phasesweep: error: " << plan.status().message() << "\n";

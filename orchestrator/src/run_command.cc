@@ -335,10 +335,17 @@ int RunSweep(const RunCommandOptions& options) {
   log.Line("phasesweep: look at it: phasesweep status " + output + " | phasesweep analyze " +
            output + " | phasesweep export " + output +
            " --csv traces.csv | h5py recipes in docs/FORMAT.md");
+  if (options.after_finish) {
+    collector.reset();  // release the results file (and its lock) for the analysis to write
+    writer.reset();
+    const int rc = options.after_finish(output);
+    if (rc != 0) return rc;
+  }
   return c.failed > 0 ? kExitFailedJobs : 0;
 }
 
-void AddRunCommand(CLI::App& app, const std::string& command_line) {
+void AddRunCommand(CLI::App& app, const std::string& command_line,
+                   std::function<int(const std::string& results_path)> analyze) {
   auto options = std::make_shared<RunCommandOptions>();
   auto positionals = std::make_shared<std::vector<std::string>>();
   options->command_line = command_line;
@@ -358,8 +365,15 @@ void AddRunCommand(CLI::App& app, const std::string& command_line) {
   run->add_option("--stop-timeout", options->stop_timeout_s,
                   "seconds rank 0 waits for every rank to checkpoint after a stop signal")
       ->check(CLI::PositiveNumber);
-  run->callback([options, positionals]() {
+  auto with_analysis = std::make_shared<bool>(false);
+  if (analyze) {
+    run->add_flag("--analyze", *with_analysis,
+                  "when the sweep has finished, analyse the results file and print the summary "
+                  "(as `phasesweep analyze`)");
+  }
+  run->callback([options, positionals, with_analysis, analyze]() {
     options->args = SplitConfigArgs(*positionals);
+    if (*with_analysis) options->after_finish = analyze;
     int provided = 0;
     MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
     const int rc = RunSweep(*options);

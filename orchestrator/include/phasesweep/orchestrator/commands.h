@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ struct RunCommandOptions {
   std::string log_dir;          // one log file per rank
   double stop_timeout_s = 120;  // after a stop signal, how long rank 0 waits for the others
   std::string command_line;     // recorded in the results file
+  // Rank 0 only, after a sweep that finished (exit 0 or 3): called with the results file; a
+  // non-zero return becomes the exit status. `run --analyze` sets it (app/main.cc).
+  std::function<int(const std::string& results_path)> after_finish;
 };
 
 // `phasesweep run`: the whole sweep on every rank of MPI_COMM_WORLD (MPI must be initialised).
@@ -48,7 +52,9 @@ struct RunCommandOptions {
 // 1 other errors (results file unusable, a rank stopped responding).
 int RunSweep(const RunCommandOptions& options);
 
-// Adds `run`. Its callback initialises MPI, runs the sweep and finalises MPI.
-void AddRunCommand(CLI::App& app, const std::string& command_line);
+// Adds `run`. Its callback initialises MPI, runs the sweep and finalises MPI. With `analyze`,
+// `run` gets an --analyze flag that calls it (as RunCommandOptions::after_finish) at the end.
+void AddRunCommand(CLI::App& app, const std::string& command_line,
+                   std::function<int(const std::string& results_path)> analyze = {});
 
 }  // namespace phasesweep::orchestrator
