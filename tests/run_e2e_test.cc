@@ -35,9 +35,12 @@ std::string Mpirun(int np) {
 
 // A sweep long enough to be interrupted mid-way (each job takes seconds), with frequent
 // checkpoints; one thread per rank so traces are bitwise comparable whatever the rank count.
+// Packs of ~5 s each on this machine: long enough that a signal delivered a few seconds after
+// training starts (mpirun delays its SIGTERM to the ranks by odls_base_sigkill_timeout) still
+// finds every rank training.
 std::string LongArgs() {
   return kSmoke +
-         " training.steps=3000 training.checkpoint_every=20 training.threads=1 probes.every=50 -q";
+         " training.steps=12000 training.checkpoint_every=20 training.threads=1 probes.every=200 -q";
 }
 
 // Every job's traces of a results file: job id -> (metric -> values), plus steps as "step".
