@@ -211,8 +211,9 @@ TEST(ConfigTest, ListValuedKeysAndUnknownProbes) {
   std::string msg = ErrorOf(kSmall, {"probes.metrics=[train_loss, emb_nrom]"});
   EXPECT_NE(msg.find("'emb_nrom' is not valid; valid: train_loss"), std::string::npos) << msg;
   msg = ErrorOf(kSmall, {"task.name=sparse_parity", "probes.metrics=[fourier_gini]"});
-  EXPECT_NE(msg.find("probe 'fourier_gini' applies only to task.name = modular_arithmetic"),
-            std::string::npos)
+  EXPECT_NE(
+      msg.find("probes.metrics: 'fourier_gini': applies only to task.name = modular_arithmetic"),
+      std::string::npos)
       << msg;
 }
 

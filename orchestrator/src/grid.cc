@@ -113,22 +113,6 @@ Status ValidateResolved(const std::map<std::string, Value>& r, const std::string
   Result<worker::TaskInfo> sizes = worker::DescribeTask(pack.task);
   if (!sizes.ok()) return bad(sizes.status().message());
   const int64_t n_train = sizes->n_train, n_test = sizes->n_test;
-  const auto& metrics = r.at("probes.metrics").AsStringList();
-  for (const std::string& m : metrics) {
-    const auto& cat = ProbeCatalog();
-    auto info =
-        std::find_if(cat.begin(), cat.end(), [&](const ProbeInfo& p) { return p.name == m; });
-    if (info->needs_modular_task && task != "modular_arithmetic") {
-      return bad("probe '" + m + "' applies only to task.name = modular_arithmetic, not " + task);
-    }
-    if (info->needs_transformer && model != "transformer") {
-      return bad("probe '" + m + "' applies only to model.name = transformer");
-    }
-    if (m.rfind("test_", 0) == 0 && n_test == 0) {
-      return bad("probe '" + m + "' needs a test set, but the task has no test examples" +
-                 (task == "modular_arithmetic" ? " (task.train_fraction = 1)" : ""));
-    }
-  }
   const int64_t probe_batch = i("probes.batch");
   const int64_t smallest = n_test > 0 ? std::min(n_train, n_test) : n_train;
   if (probe_batch > smallest) {
@@ -145,7 +129,8 @@ Status ValidateResolved(const std::map<std::string, Value>& r, const std::string
     return bad("optimizer.warmup_steps (" + std::to_string(i("optimizer.warmup_steps")) +
                ") exceeds training.steps (" + std::to_string(i("training.steps")) + ")");
   }
-  // Last, the worker's own checks (e.g. the probes this build implements), before any training.
+  // Last, the worker's own checks before any training, among them whether each probe applies to
+  // this task and model (its registry is the one place that knows).
   worker::MemberSpec member;
   member.job_id = "validation";
   member.scalars = ScalarsFromResolved(r);

@@ -26,6 +26,17 @@ ProbeDescriptor RepresentationProbeDescriptor();
 ProbeDescriptor GradientProbeDescriptor();
 ProbeDescriptor SharpnessProbeDescriptor();
 
+// Whether `metric` is among `wanted` (the metrics a probe was created for).
+bool Wants(const std::vector<std::string>& wanted, const char* metric);
+
+// Sets (*out)[metric] = value() when `metric` is wanted (value is computed only then).
+void PutIfWanted(const std::vector<std::string>& wanted, const char* metric,
+                 const std::function<torch::Tensor()>& value, TensorMap* out);
+
+// OK when the probe batch, min(probes.batch, n_train), has at least `needed` examples; else
+// "needs a probe batch of at least <needed> examples, got <rows>".
+Status NeedsProbeRows(const PackSpec& spec, const TaskInfo& task, int64_t needed);
+
 // Applies `fn` ([A, ...] -> [A]) to the members ctx measures (alive ones) only, and returns a
 // float64 [K] on x's device with NaN for the others: a diverged member's NaN weights never reach
 // a decomposition that could throw on them.

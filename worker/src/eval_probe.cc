@@ -17,9 +17,7 @@ class EvalProbe final : public Probe {
   std::string name() const override { return "eval"; }
 
   void Measure(ProbeContext& ctx, TensorMap* out) override {
-    auto wants = [&](const char* m) {
-      return std::find(metrics_.begin(), metrics_.end(), m) != metrics_.end();
-    };
+    auto wants = [&](const char* m) { return Wants(metrics_, m); };
     if (wants("train_loss") || wants("train_acc")) {
       auto [loss, acc] = Evaluate(ctx, ctx.data->train_tokens, ctx.data->train_labels);
       if (wants("train_loss")) (*out)["train_loss"] = loss;

@@ -55,8 +55,8 @@ class GradientProbe final : public Probe {
       if (g.defined()) g = g / static_cast<double>(chunks);
     }
     torch::Tensor big = BatchedGlobalNorm(sum);  // |G|, [K]
-    if (Wants("grad_norm")) (*out)["grad_norm"] = big;
-    if (Wants("grad_noise_scale")) {
+    if (Wants(metrics_, "grad_norm")) (*out)["grad_norm"] = big;
+    if (Wants(metrics_, "grad_noise_scale")) {
       torch::Tensor small_host = (small_sq / static_cast<double>(chunks)).cpu();
       torch::Tensor big_host = big.square().cpu();
       (*out)["grad_noise_scale"] = ForEachAliveMember(ctx, big.device(), [&](int64_t k) {
@@ -68,9 +68,6 @@ class GradientProbe final : public Probe {
   }
 
  private:
-  bool Wants(const char* metric) const {
-    return std::find(metrics_.begin(), metrics_.end(), metric) != metrics_.end();
-  }
   std::vector<std::string> metrics_;
 };
 
@@ -95,13 +92,6 @@ class SharpnessProbe final : public Probe {
   }
 };
 
-Status NeedsTwoExamples(const PackSpec& spec, const TaskInfo& task) {
-  const int64_t rows = std::min(spec.probes.batch, task.n_train);
-  if (rows >= 2) return Status::Ok();
-  return Status::InvalidArgument("needs a probe batch of at least 2 examples, got " +
-                                 std::to_string(rows));
-}
-
 }  // namespace
 
 ProbeDescriptor GradientProbeDescriptor() {
@@ -109,7 +99,7 @@ ProbeDescriptor GradientProbeDescriptor() {
   d.name = "gradient";
   d.metrics = {"grad_norm", "grad_noise_scale"};
   d.applies = [](const PackSpec& spec, const TaskInfo& task, const std::string&) {
-    return NeedsTwoExamples(spec, task);
+    return NeedsProbeRows(spec, task, 2);
   };
   d.create = [](const ProbeSetup& setup) -> std::unique_ptr<Probe> {
     return std::make_unique<GradientProbe>(setup.metrics);

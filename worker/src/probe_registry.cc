@@ -17,6 +17,22 @@ void RegisterBuiltinProbes(ProbeRegistry* registry) {
   registry->Add(SharpnessProbeDescriptor());
 }
 
+bool Wants(const std::vector<std::string>& wanted, const char* metric) {
+  return std::find(wanted.begin(), wanted.end(), metric) != wanted.end();
+}
+
+void PutIfWanted(const std::vector<std::string>& wanted, const char* metric,
+                 const std::function<torch::Tensor()>& value, TensorMap* out) {
+  if (Wants(wanted, metric)) (*out)[metric] = value();
+}
+
+Status NeedsProbeRows(const PackSpec& spec, const TaskInfo& task, int64_t needed) {
+  const int64_t rows = std::min(spec.probes.batch, task.n_train);
+  if (rows >= needed) return Status::Ok();
+  return Status::InvalidArgument("needs a probe batch of at least " + std::to_string(needed) +
+                                 " examples, got " + std::to_string(rows));
+}
+
 torch::Tensor ForAliveMembers(const ProbeContext& ctx, const torch::Tensor& x,
                               const std::function<torch::Tensor(const torch::Tensor&)>& fn) {
   const int64_t K = x.size(0);

@@ -31,7 +31,7 @@ class RepresentationProbe final : public Probe {
     if (!init_.defined()) init_ = h.clone();
     if (!prev_.defined()) prev_ = h.clone();
     auto put = [&](const char* metric, const std::function<torch::Tensor()>& value) {
-      if (Wants(metric)) (*out)[metric] = value();
+      PutIfWanted(metrics_, metric, value, out);
     };
     // CKA pairs two representations: run it on the alive members of both, stacked.
     auto cka_vs = [&](const torch::Tensor& other) {
@@ -78,10 +78,6 @@ class RepresentationProbe final : public Probe {
   }
 
  private:
-  bool Wants(const char* metric) const {
-    return std::find(metrics_.begin(), metrics_.end(), metric) != metrics_.end();
-  }
-
   std::vector<std::string> metrics_;
   std::string representation_;
   CkaEstimator estimator_;
@@ -96,24 +92,15 @@ ProbeDescriptor RepresentationProbeDescriptor() {
   d.metrics = {"cka_prev",   "cka_init", "eff_rank", "stable_rank", "participation_ratio",
                "silhouette", "nc1"};
   d.applies = [](const PackSpec& spec, const TaskInfo& task, const std::string& metric) -> Status {
-    const int64_t rows = std::min(spec.probes.batch, task.n_train);
     if (metric.rfind("cka_", 0) == 0) {
       std::optional<CkaEstimator> e = CkaEstimatorFromName(spec.probes.cka);
       if (!e) {
         return Status::InvalidArgument("probes.cka: '" + spec.probes.cka +
                                        "' is not a CKA estimator; valid: linear, debiased");
       }
-      const int64_t needed = *e == CkaEstimator::kDebiased ? 4 : 2;
-      if (rows < needed) {
-        return Status::InvalidArgument("needs a probe batch of at least " + std::to_string(needed) +
-                                       " examples, got " + std::to_string(rows));
-      }
+      if (*e == CkaEstimator::kDebiased) return NeedsProbeRows(spec, task, 4);
     }
-    if (rows < 2) {
-      return Status::InvalidArgument("needs a probe batch of at least 2 examples, got " +
-                                     std::to_string(rows));
-    }
-    return Status::Ok();
+    return NeedsProbeRows(spec, task, 2);
   };
   d.create = [](const ProbeSetup& setup) -> std::unique_ptr<Probe> {
     return std::make_unique<RepresentationProbe>(

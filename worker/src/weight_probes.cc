@@ -32,7 +32,7 @@ class WeightProbe final : public Probe {
     if (!init_embed_.defined()) init_embed_ = embed.clone();
     if (first) prev_embed_ = embed.clone();
     std::vector<torch::Tensor> params, previous;
-    if (Wants("rel_update")) {
+    if (Wants(metrics_, "rel_update")) {
       if (!prev_params_.defined()) prev_params_ = ctx.model->params().flat_params().clone();
       for (const ParamStore::Entry& e : ctx.model->params().entries()) {
         params.push_back(e.param.detach().reshape({K, e.numel}));
@@ -40,7 +40,7 @@ class WeightProbe final : public Probe {
       }
     }
     auto put = [&](const char* metric, const std::function<torch::Tensor()>& value) {
-      if (Wants(metric)) (*out)[metric] = value();
+      PutIfWanted(metrics_, metric, value, out);
     };
     put("emb_norm", [&] { return BatchedFrobeniusNorm(embed); });
     put("emb_row_norm_mean", [&] { return BatchedMeanRowNorm(embed); });
@@ -87,10 +87,6 @@ class WeightProbe final : public Probe {
   }
 
  private:
-  bool Wants(const char* metric) const {
-    return std::find(metrics_.begin(), metrics_.end(), metric) != metrics_.end();
-  }
-
   std::vector<std::string> metrics_;
   int64_t fourier_rows_;
   torch::Tensor init_embed_, prev_embed_, prev_params_;

@@ -93,11 +93,10 @@ Result<Value> ValueFromText(const KeySpec& spec, const std::string& text, const 
 Result<Value> ValueFromList(const KeySpec& spec, const std::vector<std::string>& items,
                             const std::string& where);
 
-// The valid probe names (probes.metrics), each with the tasks/models it applies to.
+// The valid probe names (probes.metrics) with a line of documentation each; whether a probe
+// applies to a task or model is the worker registry's to say (worker::ProbeRegistry::Validate).
 struct ProbeInfo {
   std::string name;
-  bool needs_modular_task = false;  // e.g. fourier_gini
-  bool needs_transformer = false;
   std::string doc;
 };
 const std::vector<ProbeInfo>& ProbeCatalog();
