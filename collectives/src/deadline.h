@@ -24,6 +24,7 @@ class Poller {
         sleep_after_(std::max(spin, sleep_after)) {}
 
   bool Expired() const { return Clock::now() >= deadline_; }
+  Clock::duration Waited() const { return Clock::now() - start_; }
   // Call between two unsuccessful polls.
   void Pause();
 

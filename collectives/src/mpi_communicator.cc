@@ -11,106 +11,47 @@
 
 #include "check.h"
 #include "deadline.h"
+#include "mpi_protocol.h"
 #include "ring_allreduce.h"
 
 namespace phasesweep::collectives {
 namespace {
 
+using internal::CheckInNote;
+using internal::CheckInTag;
 using internal::Clock;
+using internal::DescribeNote;
 using internal::FormatSeconds;
+using internal::kArrivalSleepAfter;
+using internal::kDataSleepAfter;
+using internal::kFoldTag;
+using internal::kGo;
+using internal::kMismatch;
+using internal::kMissing;
+using internal::kReplyHeader;
+using internal::kReplyTag;
+using internal::kRingTag;
+using internal::kVerdictTag;
+using internal::ListRanks;
+using internal::OpKind;
+using internal::Plural;
 using internal::Poller;
+using internal::SameNote;
+using internal::ToMpi;
 
-// Tags on the private duplicate; collective traffic never matches point-to-point messages.
-constexpr int kCheckInTag = 5301;
-constexpr int kReplyTag = 5302;
-constexpr int kRingTag = 5303;
-
-enum class OpKind : int32_t { kAllreduce = 1, kBroadcast = 2, kBarrier = 3 };
-
-// What a rank tells the root when it arrives at a collective.
-struct CheckInNote {
-  uint64_t sequence;
-  uint64_t count;
-  int32_t kind;
-  int32_t type;
-  int32_t root;
-  int32_t reduce;
-};
-static_assert(sizeof(CheckInNote) == 32, "the note travels as 32 raw bytes");
-
-// The root's answer: int64 values [verdict, rank or count, the odd note's six fields, ranks...].
-enum Verdict : int64_t { kGo = 0, kMissing = 1, kMismatch = 2 };
-constexpr size_t kReplyHeader = 8;
-
-// A waiting rank sleeps between polls only after this long: arrival waits can be long (a peer
-// busy writing a checkpoint), data waits should not be.
-constexpr auto kArrivalSleepAfter = std::chrono::milliseconds(20);
-constexpr auto kDataSleepAfter = std::chrono::seconds(2);
+// Above the folded sizes and up to this size, on a power-of-two group, the data phase after the
+// check-in is one blocking MPI_Allreduce: there Open MPI's own algorithms beat the ring
+// (bench/README.md, "Collectives"). Safe after the check-in, which proved that every rank is
+// inside this same allreduce (it finishes unless a rank dies, which ends an Open MPI job
+// anyway). Its algorithms for these sizes (recursive doubling, whose partners add the same two
+// operands; reduce-scatter and ring, which copy each finished chunk) leave the same bits on every
+// rank, which collectives_mpi_np2/np4 check.
+constexpr size_t kBlockingAllreduceMaxBytes = size_t{1} << 20;
 
 // MPI counts are int: larger buffers go in pieces (a ring chunk is at most piece / size).
 constexpr size_t kMaxChunk = size_t{1} << 30;
 
-// Up to this size, and on a power-of-two number of ranks, the data phase is one blocking
-// MPI_Allreduce: below it the ring's 2(p-1) dependent steps cost more than the transfer
-// (bench/README.md, "Collectives"). Safe after the check-in, which proved that every rank is
-// inside this same allreduce; Open MPI's small-message algorithm (recursive doubling) combines
-// the lower rank's data with the higher's in that order on both partners, so every rank ends
-// with the same bits, as with the ring.
-constexpr size_t kSmallAllreduceBytes = size_t{64} << 10;
-
-bool SameNote(const CheckInNote& a, const CheckInNote& b) {
-  return a.sequence == b.sequence && a.count == b.count && a.kind == b.kind && a.type == b.type &&
-         a.root == b.root && a.reduce == b.reduce;
-}
-
-std::string DescribeNote(const CheckInNote& note) {
-  const auto type = static_cast<DataType>(note.type);
-  const std::string seq = " #" + std::to_string(note.sequence);
-  switch (static_cast<OpKind>(note.kind)) {
-    case OpKind::kAllreduce:
-      return "allreduce" + seq + " (" + std::to_string(note.count) + " x " + DataTypeName(type) +
-             (note.reduce == static_cast<int32_t>(ReduceOp::kAverage) ? ", average)" : ", sum)");
-    case OpKind::kBroadcast:
-      return "broadcast" + seq + " (" + std::to_string(note.count) + " x " + DataTypeName(type) +
-             " from group rank " + std::to_string(note.root) + ")";
-    case OpKind::kBarrier:
-      return "barrier" + seq;
-  }
-  return "unknown collective" + seq;
-}
-
-MPI_Datatype ToMpi(DataType type) {
-  switch (type) {
-    case DataType::kFloat32:
-      return MPI_FLOAT;
-    case DataType::kFloat64:
-      return MPI_DOUBLE;
-    case DataType::kByte:
-      return MPI_BYTE;
-  }
-  return MPI_BYTE;
-}
-
-// "1, 2, 5" (at most 16 listed).
-std::string ListRanks(const Communicator& comm, const std::vector<int>& group_ranks) {
-  std::string out;
-  for (size_t i = 0; i < group_ranks.size() && i < 16; ++i) {
-    if (i > 0) out += ", ";
-    out += std::to_string(comm.world_rank(group_ranks[i]));
-  }
-  if (group_ranks.size() > 16) out += ", ... (" + std::to_string(group_ranks.size()) + " in all)";
-  return out;
-}
-
-std::string Plural(size_t n, const char* one, const char* many) { return n == 1 ? one : many; }
-
 }  // namespace
-
-struct MpiCommunicator::Operation {
-  CheckInNote note;
-  Clock::time_point start;
-  Clock::time_point data_deadline;  // set once every rank has checked in
-};
 
 Result<std::unique_ptr<MpiCommunicator>> MpiCommunicator::Create(MPI_Comm comm,
                                                                  CommunicatorOptions options) {
@@ -152,6 +93,8 @@ Result<std::unique_ptr<MpiCommunicator>> MpiCommunicator::Create(MPI_Comm comm,
       std::move(dup).value(), rank, size, std::move(options), std::move(world_ranks)));
 }
 
+MpiCommunicator::~MpiCommunicator() = default;
+
 MpiCommunicator::MpiCommunicator(MpiComm comm, int rank, int size, CommunicatorOptions options,
                                  std::vector<int> world_ranks)
     : Communicator(options.name, std::move(world_ranks)),
@@ -187,26 +130,24 @@ Status MpiCommunicator::Allreduce(void* data, size_t count, DataType type, Reduc
                        static_cast<int32_t>(type), 0, static_cast<int32_t>(op)},
                       Clock::now(),
                       {}};
+  const size_t element = DataTypeSize(type);
+  const bool power_of_two = (size_ & (size_ - 1)) == 0;
+  if (size_ > 1 && count * element <= internal::kFoldMaxBytes && power_of_two) {
+    return Fail(FoldedAllreduce(operation, data, count, type, op));
+  }
   PHASESWEEP_RETURN_IF_ERROR(Fail(CheckIn(operation)));
   if (size_ == 1 || count == 0) return Status::Ok();
   operation.data_deadline = Clock::now() + options_.timeout;
 
   char* bytes = static_cast<char*>(data);
-  const size_t element = DataTypeSize(type);
-  if (count * element <= kSmallAllreduceBytes && (size_ & (size_ - 1)) == 0) {
+  if (count * element <= kBlockingAllreduceMaxBytes && power_of_two) {
     PHASESWEEP_RETURN_IF_ERROR(Fail([&]() -> Status {
       PHASESWEEP_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(count), ToMpi(type),
                                          MPI_SUM, comm_.get()));
       return Status::Ok();
     }()));
     if (op == ReduceOp::kAverage) {
-      if (type == DataType::kFloat32) {
-        float* v = static_cast<float*>(data);
-        for (size_t i = 0; i < count; ++i) v[i] /= static_cast<float>(size_);
-      } else {
-        double* v = static_cast<double*>(data);
-        for (size_t i = 0; i < count; ++i) v[i] /= static_cast<double>(size_);
-      }
+      internal::DivideBy(data, count, type, size_);
     }
     return Status::Ok();
   }
@@ -285,14 +226,20 @@ Status MpiCommunicator::CoordinateCheckIn(const Operation& op) {
   std::vector<MPI_Request> requests(n, MPI_REQUEST_NULL);
   std::vector<char> arrived(n, 0);
   arrived[0] = 1;
+  const int tag = CheckInTag(op.note.sequence);
   for (int r = 1; r < size_; ++r) {
     PHASESWEEP_MPI_CHECK(MPI_Irecv(&notes[static_cast<size_t>(r)], sizeof(CheckInNote), MPI_BYTE, r,
-                                   kCheckInTag, comm_.get(), &requests[static_cast<size_t>(r)]));
+                                   tag, comm_.get(), &requests[static_cast<size_t>(r)]));
   }
+  // Nobody passes this collective without the root's "go", so a folded allreduce's message, or a
+  // note for the other sequence parity, is from a rank inside a different collective.
+  const std::vector<int> stray_tags = {kFoldTag, CheckInTag(op.note.sequence + 1)};
+  Interruption interruption;
+  bool interrupted = false;
   int pending = size_ - 1;
   std::vector<int> indices(n);
   Poller poller(deadline, options_.spin, kArrivalSleepAfter);
-  while (pending > 0) {
+  for (unsigned polls = 0; pending > 0; ++polls) {
     int completed = 0;
     PHASESWEEP_MPI_CHECK(
         MPI_Testsome(size_, requests.data(), &completed, indices.data(), MPI_STATUSES_IGNORE));
@@ -300,40 +247,57 @@ Status MpiCommunicator::CoordinateCheckIn(const Operation& op) {
     for (int i = 0; i < completed; ++i)
       arrived[static_cast<size_t>(indices[static_cast<size_t>(i)])] = 1;
     pending -= completed;
-    if (pending == 0 || poller.Expired()) break;
+    if (pending == 0) break;
+    if (completed == 0 && polls >= 64 && Interrupted(op, stray_tags, interruption)) {
+      interrupted = true;
+      break;
+    }
+    if (poller.Expired()) break;
     if (completed == 0) poller.Pause();
   }
 
-  std::vector<int64_t> reply(kReplyHeader + n, 0);
   std::vector<int> missing;
   std::vector<int> present;
   for (int r = 0; r < size_; ++r)
     (arrived[static_cast<size_t>(r)] ? present : missing).push_back(r);
+  for (int r : missing) {
+    // A cancelled receive completes at once; if the note slipped in meanwhile it is ignored.
+    MPI_Cancel(&requests[static_cast<size_t>(r)]);
+    MPI_Wait(&requests[static_cast<size_t>(r)], MPI_STATUS_IGNORE);
+  }
+  // Another rank's verdict went to every rank, the ones waiting for this root's reply included.
+  if (interrupted && interruption.verdict) return interruption.status;
+
+  std::vector<int64_t> reply(kReplyHeader + n, 0);
   int odd_rank = -1;
-  if (!missing.empty()) {
-    for (int r : missing) {
-      // A cancelled receive completes at once; if the note slipped in meanwhile it is ignored.
-      MPI_Cancel(&requests[static_cast<size_t>(r)]);
-      MPI_Wait(&requests[static_cast<size_t>(r)], MPI_STATUS_IGNORE);
-    }
-    reply[0] = kMissing;
-    reply[1] = static_cast<int64_t>(missing.size());
-    for (size_t i = 0; i < missing.size(); ++i) reply[kReplyHeader + i] = missing[i];
-  } else {
+  CheckInNote odd_note{};
+  if (interrupted) {
+    odd_rank = interruption.odd_rank;
+    odd_note = interruption.odd_note;
+    // The ranks that have not checked in (the odd one among them) are elsewhere, or on their
+    // way: tell them. The ones that have hear it in the reply.
+    std::vector<int64_t> verdict(internal::kVerdictMismatchSize, 0);
+    verdict[0] = kMismatch;
+    verdict[1] = 0;
+    verdict[2] = 0;
+    internal::PutNote(&verdict[3], op.note);
+    verdict[3 + internal::kNoteFields] = odd_rank;
+    internal::PutNote(&verdict[4 + internal::kNoteFields], odd_note);
+    SendAndForget(std::move(verdict), missing, kVerdictTag);
+  } else if (missing.empty()) {
     for (int r = 1; r < size_ && odd_rank < 0; ++r) {
       if (!SameNote(notes[static_cast<size_t>(r)], op.note)) odd_rank = r;
     }
-    if (odd_rank >= 0) {
-      const CheckInNote& odd = notes[static_cast<size_t>(odd_rank)];
-      reply[0] = kMismatch;
-      reply[1] = odd_rank;
-      reply[2] = static_cast<int64_t>(odd.sequence);
-      reply[3] = static_cast<int64_t>(odd.count);
-      reply[4] = odd.kind;
-      reply[5] = odd.type;
-      reply[6] = odd.root;
-      reply[7] = odd.reduce;
-    }
+    if (odd_rank >= 0) odd_note = notes[static_cast<size_t>(odd_rank)];
+  }
+  if (odd_rank >= 0) {
+    reply[0] = kMismatch;
+    reply[1] = odd_rank;
+    internal::PutNote(&reply[2], odd_note);
+  } else if (!missing.empty()) {
+    reply[0] = kMissing;
+    reply[1] = static_cast<int64_t>(missing.size());
+    for (size_t i = 0; i < missing.size(); ++i) reply[kReplyHeader + i] = missing[i];
   }
 
   // Answer every rank that arrived. The replies are tiny (sent eagerly), so this is quick; the
@@ -367,18 +331,13 @@ Status MpiCommunicator::CoordinateCheckIn(const Operation& op) {
     send_poller.Pause();
   }
 
+  if (odd_rank >= 0) return MismatchStatus(op, odd_rank, odd_note, "");
   if (!missing.empty()) {
     return Status::Internal(Describe(op) + " timed out after " + FormatSeconds(options_.timeout) +
                             ": " + Plural(missing.size(), "rank ", "ranks ") +
                             ListRanks(*this, missing) + " did not arrive (" +
                             Plural(present.size(), "rank ", "ranks ") + ListRanks(*this, present) +
                             " did)");
-  }
-  if (odd_rank >= 0) {
-    return Status::FailedPrecondition(
-        Describe(op) + " does not match " + DescribeRank(odd_rank) + ", which called " +
-        DescribeNote(notes[static_cast<size_t>(odd_rank)]) +
-        "; every rank of a group must issue the same collectives in the same order");
   }
   return Status::Ok();
 }
@@ -395,14 +354,16 @@ Status MpiCommunicator::JoinCheckIn(const Operation& op) {
   MPI_Request requests[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
   PHASESWEEP_MPI_CHECK(MPI_Irecv(reply->data(), static_cast<int>(reply->size()), MPI_INT64_T, 0,
                                  kReplyTag, comm_.get(), &requests[0]));
-  PHASESWEEP_MPI_CHECK(MPI_Isend(note.get(), sizeof(CheckInNote), MPI_BYTE, 0, kCheckInTag,
-                                 comm_.get(), &requests[1]));
+  PHASESWEEP_MPI_CHECK(MPI_Isend(note.get(), sizeof(CheckInNote), MPI_BYTE, 0,
+                                 CheckInTag(op.note.sequence), comm_.get(), &requests[1]));
   Poller poller(deadline, options_.spin, kArrivalSleepAfter);
-  for (;;) {
+  Interruption interruption;
+  for (unsigned polls = 0;; ++polls) {
     int done = 0;
     PHASESWEEP_MPI_CHECK(MPI_Testall(2, requests, &done, MPI_STATUSES_IGNORE));
     if (done) break;
-    if (poller.Expired()) {
+    const bool interrupted = polls >= 64 && Interrupted(op, {}, interruption);
+    if (interrupted || poller.Expired()) {
       MPI_Cancel(&requests[0]);
       MPI_Wait(&requests[0], MPI_STATUS_IGNORE);
       int sent = 0;
@@ -411,6 +372,7 @@ Status MpiCommunicator::JoinCheckIn(const Operation& op) {
         MPI_Request_free(&requests[1]);
         note.release();  // NOLINT: still owned by MPI's pending send
       }
+      if (interrupted) return interruption.status;
       return Status::Internal(
           Describe(op) + " timed out after " + FormatSeconds(options_.timeout) +
           ": no answer from the group root " + DescribeRank(0) +
@@ -433,9 +395,6 @@ Status MpiCommunicator::JoinCheckIn(const Operation& op) {
           " did not arrive (reported by the group root " + DescribeRank(0) + ")");
     }
     case kMismatch: {
-      CheckInNote odd{static_cast<uint64_t>(r[2]), static_cast<uint64_t>(r[3]),
-                      static_cast<int32_t>(r[4]),  static_cast<int32_t>(r[5]),
-                      static_cast<int32_t>(r[6]),  static_cast<int32_t>(r[7])};
       const int odd_rank = static_cast<int>(r[1]);
       if (odd_rank == rank_) {
         return Status::FailedPrecondition(
@@ -443,10 +402,9 @@ Status MpiCommunicator::JoinCheckIn(const Operation& op) {
             " and the ranks before this one; every rank of a group must issue the same "
             "collectives in the same order");
       }
-      return Status::FailedPrecondition(
-          Describe(op) + " does not match " + DescribeRank(odd_rank) + ", which called " +
-          DescribeNote(odd) + " (reported by the group root " + DescribeRank(0) +
-          "); every rank of a group must issue the same collectives in the same order");
+      return MismatchStatus(
+          op, odd_rank, internal::ReadNote(&r[2]),
+          odd_rank == 0 ? "" : " (reported by the group root " + DescribeRank(0) + ")");
     }
     default:
       return Status::Internal(Describe(op) + ": unreadable check-in answer from the group root");

@@ -19,17 +19,38 @@ void AddIntoAndDivide(T* __restrict target, const T* __restrict source, size_t n
 }
 
 template <typename T>
-void Reduce(char* target, const char* source, size_t n, bool last, int divisor) {
+void Reduce(char* target, const char* source, size_t n, int divisor) {
   T* t = reinterpret_cast<T*>(target);
   const T* s = reinterpret_cast<const T*>(source);
-  if (last && divisor != 1) {
+  if (divisor != 1) {
     AddIntoAndDivide(t, s, n, static_cast<T>(divisor));
   } else {
     AddInto(t, s, n);
   }
 }
 
+template <typename T>
+void Divide(T* __restrict data, size_t n, T divisor) {
+  for (size_t i = 0; i < n; ++i) data[i] /= divisor;
+}
+
 }  // namespace
+
+void DivideBy(void* data, size_t n, DataType type, int divisor) {
+  if (type == DataType::kFloat64) {
+    Divide(static_cast<double*>(data), n, static_cast<double>(divisor));
+  } else {
+    Divide(static_cast<float*>(data), n, static_cast<float>(divisor));
+  }
+}
+
+void ReduceInto(char* target, const char* source, size_t n, DataType type, int divisor) {
+  if (type == DataType::kFloat64) {
+    Reduce<double>(target, source, n, divisor);
+  } else {
+    Reduce<float>(target, source, n, divisor);
+  }
+}
 
 Status RingAllreduce(void* data, size_t count, DataType type, int divisor, MPI_Comm comm, int rank,
                      int size, int tag, std::vector<char>& scratch, const WaitForRequests& wait) {
@@ -70,11 +91,7 @@ Status RingAllreduce(void* data, size_t count, DataType type, int divisor, MPI_C
     PHASESWEEP_RETURN_IF_ERROR(step(send, receive, scratch.data()));
     char* target = bytes + begin(receive) * element;
     const bool last = s + 2 == p;  // this rank's own chunk is now complete
-    if (type == DataType::kFloat64) {
-      Reduce<double>(target, scratch.data(), length(receive), last, divisor);
-    } else {
-      Reduce<float>(target, scratch.data(), length(receive), last, divisor);
-    }
+    ReduceInto(target, scratch.data(), length(receive), type, last ? divisor : 1);
   }
   // Allgather: pass the finished chunks around the ring.
   for (size_t s = 0; s + 1 < p; ++s) {

@@ -31,4 +31,12 @@ using WaitForRequests = std::function<Status(MPI_Request* requests, int n)>;
 Status RingAllreduce(void* data, size_t count, DataType type, int divisor, MPI_Comm comm, int rank,
                      int size, int tag, std::vector<char>& scratch, const WaitForRequests& wait);
 
+// target[i] = target[i] + source[i] for n float32 or float64 values, then / divisor unless it is 1
+// (rounded twice, exactly like an addition followed by a division). The sum is commutative, so
+// two partners that add each other's values get the same bits.
+void ReduceInto(char* target, const char* source, size_t n, DataType type, int divisor);
+
+// data[i] /= divisor for n float32 or float64 values.
+void DivideBy(void* data, size_t n, DataType type, int divisor);
+
 }  // namespace phasesweep::collectives::internal

@@ -103,7 +103,9 @@ void ExpectAllreduce(MpiCommunicator& comm, size_t count, ReduceOp op) {
 TEST(MpiCommunicator, AllreduceSumAndAverageFloatAndDouble) {
   auto comm = World();
   ASSERT_NE(comm, nullptr);
-  for (size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{1001}, size_t{65537}}) {
+  // Folded (up to 64 KiB), blocking (up to 1 MiB) and ring sizes, with the boundaries.
+  for (size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{1001}, size_t{16384}, size_t{16385},
+                       size_t{65537}, size_t{262144}, size_t{262145}}) {
     ExpectAllreduce<float>(*comm, count, ReduceOp::kSum);
     ExpectAllreduce<float>(*comm, count, ReduceOp::kAverage);
     ExpectAllreduce<double>(*comm, count, ReduceOp::kSum);
@@ -347,6 +349,90 @@ TEST(MpiCommunicator, MismatchedCollectivesAreAnErrorNotAHang) {
   EXPECT_TRUE(Contains(again.message(), "unusable after an earlier failure")) << again.message();
 }
 
+// The same collective from the other side: the root is in a broadcast (check-in) while the
+// others are in a small (folded) allreduce; then a barrier (check-in) against a small allreduce
+// on a non-root rank, whose note reaches the root while the root is inside the folded exchange.
+TEST(MpiCommunicator, MismatchBetweenTheTwoProtocolsIsNamedOnEveryRank) {
+  for (const int odd : {0, WorldSize() - 1}) {
+    auto comm = World();
+    ASSERT_NE(comm, nullptr);
+    std::vector<float> data(10, 1.0f);
+    Status s;
+    const bool is_odd = comm->rank() == odd;
+    if (is_odd) {
+      s = odd == 0 ? comm->Broadcast(data.data(), 10, DataType::kFloat32, 0) : comm->Barrier();
+    } else {
+      s = comm->Allreduce(data.data(), 10, ReduceOp::kSum);
+    }
+    ASSERT_EQ(s.code(), Status::Code::kFailedPrecondition) << s.message();
+    EXPECT_TRUE(Contains(s.message(), "does not match")) << s.message();
+    const std::string odd_call =
+        odd == 0 ? "broadcast #1 (10 x float32 from group rank 0)" : "barrier #1";
+    if (is_odd) {
+      EXPECT_TRUE(Contains(s.message(), odd_call + " in group")) << s.message();
+      EXPECT_TRUE(Contains(s.message(), "which called allreduce #1 (10 x float32, sum)"))
+          << s.message();
+    } else {
+      EXPECT_TRUE(Contains(s.message(), "allreduce #1 (10 x float32, sum) in group"))
+          << s.message();
+      EXPECT_TRUE(Contains(
+          s.message(), "does not match rank " + std::to_string(odd) + ", which called " + odd_call))
+          << s.message();
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+}
+
+// Two small allreduces of different lengths: both are folded, and the notes that travel with
+// the data disagree. Every rank names the odd one, directly or from a partner's verdict.
+TEST(MpiCommunicator, SmallAllreducesOfDifferentLengthsNameTheOddRank) {
+  auto comm = World();
+  ASSERT_NE(comm, nullptr);
+  const int odd = comm->size() - 1;
+  std::vector<float> data(20, 1.0f);
+  const size_t count = comm->rank() == odd ? 20 : 10;
+  const Status s = comm->Allreduce(data.data(), count, ReduceOp::kSum);
+  ASSERT_EQ(s.code(), Status::Code::kFailedPrecondition) << s.message();
+  if (comm->rank() == odd) {
+    EXPECT_TRUE(Contains(s.message(), "allreduce #1 (20 x float32, sum) in group")) << s.message();
+    EXPECT_TRUE(Contains(s.message(), "which called allreduce #1 (10 x float32, sum)"))
+        << s.message();
+  } else {
+    EXPECT_TRUE(Contains(s.message(), "does not match rank " + std::to_string(odd) +
+                                          ", which called allreduce #1 (20 x float32, sum)"))
+        << s.message();
+  }
+  EXPECT_EQ(comm->Barrier().code(), Status::Code::kFailedPrecondition);
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// Folded allreduces back to back with check-in collectives: a rank that finishes an allreduce
+// early checks in to the next barrier while the root is still exchanging; that note must wait
+// for the barrier, not be taken for a mismatch. Ranks are staggered to vary who is early.
+TEST(MpiCommunicator, SmallAllreducesInterleaveWithOtherCollectives) {
+  auto comm = World();
+  ASSERT_NE(comm, nullptr);
+  const int n = comm->size();
+  for (int i = 0; i < 300; ++i) {
+    if (i % 50 == comm->rank()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::vector<double> small(17, comm->rank() + i);
+    ASSERT_TRUE(comm->Allreduce(small.data(), small.size(), ReduceOp::kSum).ok()) << i;
+    const double expected = n * (n - 1) / 2.0 + double(n) * i;
+    ASSERT_EQ(small[16], expected) << i;
+    if (i % 3 == 0) {
+      ASSERT_TRUE(comm->Barrier().ok()) << i;
+    } else if (i % 3 == 1) {
+      double value = comm->rank() == 0 ? i : -1;
+      ASSERT_TRUE(comm->Broadcast(&value, 1, DataType::kFloat64, 0).ok()) << i;
+      ASSERT_EQ(value, i);
+    } else {
+      std::vector<float> large(300000, 1.0f);  // 1.2 MB: check-in and ring
+      ASSERT_TRUE(comm->Allreduce(large.data(), large.size(), ReduceOp::kAverage).ok()) << i;
+      ASSERT_EQ(large[299999], 1.0f);
+    }
+  }
+}
+
 // One rank never joins; the others must get an error naming it (or the root) within about the
 // deadline, and later calls must fail at once.
 void ExpectTimeoutWithoutRank(int absent, bool barrier) {
@@ -364,7 +450,8 @@ void ExpectTimeoutWithoutRank(int absent, bool barrier) {
         Contains(s.message(), barrier ? "barrier #1 in group" : "allreduce #1 (1 x float64"))
         << s.message();
     EXPECT_TRUE(Contains(s.message(), "timed out after 1 s")) << s.message();
-    if (absent == 0) {
+    if (absent == 0 && barrier) {
+      // Check-in: the others wait for the root's answer.
       EXPECT_TRUE(Contains(s.message(), "no answer from the group root rank 0")) << s.message();
     } else {
       EXPECT_TRUE(Contains(s.message(), "rank " + std::to_string(absent) + " did not arrive"))
@@ -388,7 +475,8 @@ TEST(Deadline, BarrierNamesTheRankThatNeverJoined) {
 }
 
 TEST(Deadline, MissingGroupRootIsReportedByTheOthers) {
-  ExpectTimeoutWithoutRank(0, /*barrier=*/false);
+  ExpectTimeoutWithoutRank(0, /*barrier=*/false);  // folded: rank 0's partners name it
+  ExpectTimeoutWithoutRank(0, /*barrier=*/true);   // check-in: nobody hears from the root
 }
 
 }  // namespace
