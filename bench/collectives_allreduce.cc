@@ -89,8 +89,9 @@ void RunBenchmarks(Communicator& comm, int argc_rounds) {
         "MPI_Iallreduce + MPI_Wait | check-in alone (Barrier) |\n");
     std::printf("|---:|---:|---:|---:|---:|---:|\n");
   }
-  for (size_t bytes : {size_t{4} << 10, size_t{16} << 10, size_t{64} << 10, size_t{256} << 10,
-                       size_t{1} << 20, size_t{4} << 20, size_t{16} << 20, size_t{64} << 20}) {
+  for (size_t bytes :
+       {size_t{4} << 10, size_t{16} << 10, size_t{64} << 10, size_t{256} << 10, size_t{512} << 10,
+        size_t{1} << 20, size_t{4} << 20, size_t{16} << 20, size_t{64} << 20}) {
     const size_t count = bytes / sizeof(float);
     std::vector<float> buffer(count, 0.0f);  // zeros: repeated sums stay finite
     const auto times =

@@ -103,9 +103,9 @@ void ExpectAllreduce(MpiCommunicator& comm, size_t count, ReduceOp op) {
 TEST(MpiCommunicator, AllreduceSumAndAverageFloatAndDouble) {
   auto comm = World();
   ASSERT_NE(comm, nullptr);
-  // Folded (up to 64 KiB), blocking (up to 1 MiB) and ring sizes, with the boundaries.
+  // Folded (up to 64 KiB), blocking (up to 512 KiB) and ring sizes, with the boundaries.
   for (size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{1001}, size_t{16384}, size_t{16385},
-                       size_t{65537}, size_t{262144}, size_t{262145}}) {
+                       size_t{65537}, size_t{131072}, size_t{131073}}) {
     ExpectAllreduce<float>(*comm, count, ReduceOp::kSum);
     ExpectAllreduce<float>(*comm, count, ReduceOp::kAverage);
     ExpectAllreduce<double>(*comm, count, ReduceOp::kSum);

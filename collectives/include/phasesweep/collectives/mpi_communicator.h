@@ -8,7 +8,7 @@
 //    missing and tells the ranks that did arrive, so the error names them; a rank whose note
 //    disagrees (a different operation, count or order) is named too. Then the data: allreduce as
 //    a ring of MPI_Isend/MPI_Irecv (src/ring_allreduce.h says why not MPI_Iallreduce) completed
-//    by MPI_Test polling against a second deadline of the same length, except up to 1 MiB on a
+//    by MPI_Test polling against a second deadline of the same length, except up to 512 KiB on a
 //    power-of-two group, where one blocking MPI_Allreduce is faster (every rank is known to be
 //    inside it; it finishes in microseconds unless a rank dies, which ends an Open MPI job
 //    anyway); broadcast as MPI_Ibcast, polled likewise. The check-in costs a round trip through
