@@ -42,11 +42,11 @@ using internal::ToMpi;
 // Above the folded sizes and up to this size, on a power-of-two group, the data phase after the
 // check-in is one blocking MPI_Allreduce: there Open MPI's own algorithms beat the ring (0.6x of
 // raw at 256 KiB), while from 1 MiB the ring is as fast or faster (bench/README.md,
-// "Collectives"). Safe after the check-in, which proved that every rank is
-// inside this same allreduce (it finishes unless a rank dies, which ends an Open MPI job
-// anyway). Its algorithms for these sizes (recursive doubling, whose partners add the same two
-// operands; reduce-scatter and ring, which copy each finished chunk) leave the same bits on every
-// rank, which collectives_mpi_np2/np4 check.
+// "Collectives"). Safe after the check-in, which proved that every rank is inside this same
+// allreduce (it finishes unless a rank dies, which ends an Open MPI job anyway). Its algorithms
+// for these sizes (recursive doubling, whose partners add the same two operands; reduce-scatter
+// and ring, which copy each finished chunk) leave the same bits on every rank, which
+// collectives_mpi_np2/np4 check.
 constexpr size_t kBlockingAllreduceMaxBytes = size_t{512} << 10;
 
 // MPI counts are int: larger buffers go in pieces (a ring chunk is at most piece / size).
@@ -277,14 +277,8 @@ Status MpiCommunicator::CoordinateCheckIn(const Operation& op) {
     odd_note = interruption.odd_note;
     // The ranks that have not checked in (the odd one among them) are elsewhere, or on their
     // way: tell them. The ones that have hear it in the reply.
-    std::vector<int64_t> verdict(internal::kVerdictMismatchSize, 0);
-    verdict[0] = kMismatch;
-    verdict[1] = 0;
-    verdict[2] = 0;
-    internal::PutNote(&verdict[3], op.note);
-    verdict[3 + internal::kNoteFields] = odd_rank;
-    internal::PutNote(&verdict[4 + internal::kNoteFields], odd_note);
-    SendAndForget(std::move(verdict), missing, kVerdictTag);
+    SendAndForget(internal::MismatchVerdict(0, 0, op.note, odd_rank, odd_note), missing,
+                  kVerdictTag);
   } else if (missing.empty()) {
     for (int r = 1; r < size_ && odd_rank < 0; ++r) {
       if (!SameNote(notes[static_cast<size_t>(r)], op.note)) odd_rank = r;

@@ -35,18 +35,6 @@ constexpr auto kQuietWait = std::chrono::microseconds(200);
 constexpr size_t kFoldPiece = 4000;
 constexpr size_t kFoldMaxMessages = 1 + (internal::kFoldMaxBytes + kFoldPiece - 1) / kFoldPiece;
 
-std::vector<int64_t> MismatchVerdict(int reporter, int rank_a, const CheckInNote& note_a,
-                                     int rank_b, const CheckInNote& note_b) {
-  std::vector<int64_t> v(internal::kVerdictMismatchSize, 0);
-  v[0] = internal::kMismatch;
-  v[1] = reporter;
-  v[2] = rank_a;
-  internal::PutNote(&v[3], note_a);
-  v[3 + kNoteFields] = rank_b;
-  internal::PutNote(&v[4 + kNoteFields], note_b);
-  return v;
-}
-
 }  // namespace
 
 Status MpiCommunicator::FoldedAllreduce(const Operation& op, void* data, size_t count,
@@ -110,8 +98,8 @@ Status MpiCommunicator::FoldedAllreduce(const Operation& op, void* data, size_t 
     if (!internal::SameNote(note, op.note)) {
       AbandonExchange(requests, total, messages);
       // The partner sees the same disagreement; everyone else hears it from one of the two.
-      SendAndForget(MismatchVerdict(rank_, rank_, op.note, partner, note), OtherRanks(partner),
-                    kVerdictTag);
+      SendAndForget(internal::MismatchVerdict(rank_, rank_, op.note, partner, note),
+                    OtherRanks(partner), kVerdictTag);
       return MismatchStatus(op, partner, note, "");
     }
     if (!done) {
@@ -217,7 +205,7 @@ Status MpiCommunicator::AnswerStrayCheckIn(const Operation& op, const Interrupti
   reply[1] = rank_;
   internal::PutNote(&reply[2], op.note);
   SendAndForget(std::move(reply), {stray.odd_rank}, internal::kReplyTag);
-  SendAndForget(MismatchVerdict(rank_, rank_, op.note, stray.odd_rank, stray.odd_note),
+  SendAndForget(internal::MismatchVerdict(rank_, rank_, op.note, stray.odd_rank, stray.odd_note),
                 OtherRanks(stray.odd_rank), kVerdictTag);
   return MismatchStatus(op, stray.odd_rank, stray.odd_note, "");
 }

@@ -39,6 +39,18 @@ CheckInNote ReadNote(const int64_t* fields) {
                      static_cast<int32_t>(fields[4]),  static_cast<int32_t>(fields[5])};
 }
 
+std::vector<int64_t> MismatchVerdict(int reporter, int rank_a, const CheckInNote& note_a,
+                                     int rank_b, const CheckInNote& note_b) {
+  std::vector<int64_t> v(kVerdictMismatchSize, 0);
+  v[0] = kMismatch;
+  v[1] = reporter;
+  v[2] = rank_a;
+  PutNote(&v[3], note_a);
+  v[3 + kNoteFields] = rank_b;
+  PutNote(&v[4 + kNoteFields], note_b);
+  return v;
+}
+
 MPI_Datatype ToMpi(DataType type) {
   switch (type) {
     case DataType::kFloat32:

@@ -60,6 +60,8 @@ constexpr size_t kReplyHeader = 2 + kNoteFields;
 //   kMismatch: rank a, note a (6), rank b, note b (6)] — two ranks seen in different collectives;
 // each receiver names the one whose note differs from its own.
 constexpr size_t kVerdictMismatchSize = 2 + 2 * (1 + kNoteFields);
+std::vector<int64_t> MismatchVerdict(int reporter, int rank_a, const CheckInNote& note_a,
+                                     int rank_b, const CheckInNote& note_b);
 
 // A waiting rank sleeps between polls only after this long: arrival waits can be long (a peer
 // busy writing a checkpoint), data waits should not be.
