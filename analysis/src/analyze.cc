@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cctype>
 #include <cmath>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -174,10 +175,17 @@ Status AnalyzeTraces(AnalysisContext& ctx) {
   PHASESWEEP_RETURN_IF_ERROR(error);
   ctx.result.traces.reserve(work.size());
   std::size_t constant = 0;
+  // Metrics against the previous probe step have no value at the first one (docs/METRICS.md):
+  // one note per metric instead of one per job.
+  std::map<std::string, std::size_t> first_step_only;
   for (std::size_t i = 0; i < work.size(); ++i) {
     ctx.trace_of[work[i]] = ctx.result.traces.size();
     TraceResult& tr = *out[i];
-    if (!tr.excluded.empty()) {
+    const std::vector<std::int64_t>& steps = ctx.traces.jobs[work[i].first].steps;
+    if (tr.excluded.size() == 1 && !steps.empty() &&
+        tr.excluded[0] == std::make_pair(steps.front(), steps.front())) {
+      ++first_step_only[tr.metric];
+    } else if (!tr.excluded.empty()) {
       std::string ranges;
       for (const auto& [a, b] : tr.excluded)
         ranges += (ranges.empty() ? "" : ", ") + std::to_string(a) + "-" + std::to_string(b);
@@ -189,6 +197,10 @@ Status AnalyzeTraces(AnalysisContext& ctx) {
     }
     constant += tr.note == "constant trace: no change";
     ctx.result.traces.push_back(std::move(tr));
+  }
+  for (const auto& [metric, jobs] : first_step_only) {
+    ctx.Note(metric + ": no finite value at the first probe step in " + std::to_string(jobs) +
+             " job(s) (as for every metric against the previous probe); that step is left out");
   }
   if (constant > 0) ctx.Note(std::to_string(constant) + " constant trace(s): no change");
   return Status::Ok();

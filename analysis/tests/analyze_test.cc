@@ -267,6 +267,42 @@ TEST(AnalyzeSweep, DivergedConstantShortAndFailedJobs) {
     EXPECT_LE(rb->tests[i].pvalue_adjusted, r->tests[i].pvalue_adjusted + 1e-15);
 }
 
+// Metrics against the previous probe are NaN at the first probe step (docs/METRICS.md): that step
+// is left out, with one note per metric rather than one per job, and it cannot be a transition
+// (a stand-in of 1 there used to make emb_cos_prev cross its 0.98 threshold at step 0).
+TEST(AnalyzeSweep, FirstProbeStepWithoutValueIsLeftOutWithOneNote) {
+  SyntheticSweepSpec spec;
+  spec.seeds = 3;
+  spec.probes = 60;
+  spec.controls = false;
+  spec.levels = {"0"};
+  TraceSet set = MakeSyntheticSweep(spec);
+  for (TraceJob& job : set.jobs) {
+    std::vector<double>& v = job.metrics["emb_cos_prev"];
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = i < 30 ? 0.5 + 0.001 * double(i) : 0.99;
+    v[0] = std::nan("");
+  }
+  auto r = AnalyzeSweep(set, FastOptions());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::size_t first_step_notes = 0;
+  for (const auto& n : r->notes) {
+    EXPECT_EQ(n.find("emb_cos_prev: non-finite values excluded"), std::string::npos) << n;
+    first_step_notes +=
+        n.find("emb_cos_prev: no finite value at the first probe step in 3 job(s)") !=
+        std::string::npos;
+  }
+  EXPECT_EQ(first_step_notes, 1u);
+  std::size_t seen = 0;
+  for (const auto& t : r->traces) {
+    if (t.metric != "emb_cos_prev") continue;
+    ++seen;
+    EXPECT_EQ(t.n_valid, 59u);
+    ASSERT_TRUE(t.threshold.found) << t.threshold.note;
+    EXPECT_EQ(t.threshold.step_hi, set.jobs[0].steps[30]);
+  }
+  EXPECT_EQ(seen, 3u);
+}
+
 TEST(AnalyzeSweep, OrderingPairSyntax) {
   auto p = ParseOrderingPair("emb_cos_prev<train_loss");
   ASSERT_TRUE(p.ok());

@@ -33,6 +33,10 @@ bool Wants(const std::vector<std::string>& wanted, const char* metric);
 void PutIfWanted(const std::vector<std::string>& wanted, const char* metric,
                  const std::function<torch::Tensor()>& value, TensorMap* out);
 
+// float64 [K] of NaN on `device`: a metric against the previous probe step at the first probe
+// step, where there is none (docs/METRICS.md).
+torch::Tensor NoPreviousProbe(int64_t members, torch::Device device);
+
 // OK when the probe batch, min(probes.batch, n_train), has at least `needed` examples; else
 // "needs a probe batch of at least <needed> examples, got <rows>".
 Status NeedsProbeRows(const PackSpec& spec, const TaskInfo& task, int64_t needed);

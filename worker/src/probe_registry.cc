@@ -33,6 +33,11 @@ Status NeedsProbeRows(const PackSpec& spec, const TaskInfo& task, int64_t needed
                                  " examples, got " + std::to_string(rows));
 }
 
+torch::Tensor NoPreviousProbe(int64_t members, torch::Device device) {
+  return torch::full({members}, std::numeric_limits<double>::quiet_NaN(),
+                     torch::TensorOptions().dtype(torch::kFloat64).device(device));
+}
+
 torch::Tensor ForAliveMembers(const ProbeContext& ctx, const torch::Tensor& x,
                               const std::function<torch::Tensor(const torch::Tensor&)>& fn) {
   const int64_t K = x.size(0);

@@ -1,8 +1,8 @@
 // Probes of a hidden representation (probes.representation, default the residual stream at the
 // answer position after the last layer) on the fixed probe batch: CKA against the previous probe
 // step and initialisation, spectral ranks, and how the representation clusters by label
-// (cosine silhouette, neural-collapse NC1). At the first probe step cka_prev compares the
-// representation with itself (1).
+// (cosine silhouette, neural-collapse NC1). At the first probe step there is no previous probe:
+// cka_prev is NaN there.
 #include <algorithm>
 
 #include "builtin_probes.h"
@@ -29,7 +29,8 @@ class RepresentationProbe final : public Probe {
     const torch::Tensor& h = ctx.ProbeForward().hidden.at(representation_);  // [K, B, width]
     const torch::Tensor& labels = ctx.probe_batch->labels;                   // [K, B]
     if (!init_.defined()) init_ = h.clone();
-    if (!prev_.defined()) prev_ = h.clone();
+    const bool first = !prev_.defined();
+    if (first) prev_ = h.clone();
     auto put = [&](const char* metric, const std::function<torch::Tensor()>& value) {
       PutIfWanted(metrics_, metric, value, out);
     };
@@ -39,7 +40,7 @@ class RepresentationProbe final : public Probe {
         return BatchedCka(pair.select(1, 0), pair.select(1, 1), estimator_);
       });
     };
-    put("cka_prev", [&] { return cka_vs(prev_); });
+    put("cka_prev", [&] { return first ? NoPreviousProbe(h.size(0), h.device()) : cka_vs(prev_); });
     put("cka_init", [&] { return cka_vs(init_); });
     put("eff_rank", [&] { return ForAliveMembers(ctx, h, BatchedEffectiveRank); });
     put("stable_rank", [&] { return ForAliveMembers(ctx, h, BatchedStableRank); });

@@ -4,8 +4,8 @@
 //
 // "The embedding" is EnsembleModel::TokenEmbedding(): [K, vocab, d] for the transformer (every
 // token, '=' included), the first layer [K, seq_len * vocab, width] for the mlp. At the first
-// probe step there is no previous probe: emb_cos_prev, emb_rel_update and rel_update compare the
-// state with itself there (1, 0, 0), so traces have no holes (docs/METRICS.md).
+// probe step there is no previous probe: emb_cos_prev, emb_rel_update and rel_update are NaN
+// there (docs/METRICS.md).
 #include <algorithm>
 
 #include "builtin_probes.h"
@@ -44,10 +44,16 @@ class WeightProbe final : public Probe {
     };
     put("emb_norm", [&] { return BatchedFrobeniusNorm(embed); });
     put("emb_row_norm_mean", [&] { return BatchedMeanRowNorm(embed); });
-    put("emb_cos_prev", [&] { return BatchedCosine(embed, prev_embed_); });
+    const torch::Device device = embed.device();
+    put("emb_cos_prev",
+        [&] { return first ? NoPreviousProbe(K, device) : BatchedCosine(embed, prev_embed_); });
     put("emb_cos_init", [&] { return BatchedCosine(embed, init_embed_); });
-    put("emb_rel_update", [&] { return BatchedRelativeUpdate(embed, prev_embed_); });
-    put("rel_update", [&] { return BatchedRelativeUpdate(params, previous); });
+    put("emb_rel_update", [&] {
+      return first ? NoPreviousProbe(K, device) : BatchedRelativeUpdate(embed, prev_embed_);
+    });
+    put("rel_update", [&] {
+      return first ? NoPreviousProbe(K, device) : BatchedRelativeUpdate(params, previous);
+    });
     put("weight_norm", [&] { return BatchedGlobalNorm(ctx.model->params().Parameters()); });
     put("emb_eff_rank", [&] { return ForAliveMembers(ctx, embed, BatchedEffectiveRank); });
     put("emb_stable_rank", [&] { return ForAliveMembers(ctx, embed, BatchedStableRank); });
