@@ -217,13 +217,18 @@ TEST(AnalyzeSweep, BadInputIsAOneLineError) {
   EXPECT_EQ(AnalyzeSweep(set, alpha).status().code(), Status::Code::kInvalidArgument);
 }
 
-TEST(AnalyzeSweep, DivergedConstantShortAndFailedJobs) {
+// Three seeds of one grid point, 60 probes, no controls.
+TraceSet ThreeSeedsOneLevel() {
   SyntheticSweepSpec spec;
   spec.seeds = 3;
   spec.probes = 60;
   spec.controls = false;
   spec.levels = {"0"};
-  TraceSet set = MakeSyntheticSweep(spec);
+  return MakeSyntheticSweep(spec);
+}
+
+TEST(AnalyzeSweep, DivergedConstantShortAndFailedJobs) {
+  TraceSet set = ThreeSeedsOneLevel();
   for (std::size_t i = 45; i < 60; ++i) set.jobs[0].metrics["test_acc"][i] = std::nan("");
   set.jobs[0].status = "diverged";
   set.jobs[1].metrics["emb_cos_prev"].assign(60, 0.97);
@@ -271,12 +276,7 @@ TEST(AnalyzeSweep, DivergedConstantShortAndFailedJobs) {
 // is left out, with one note per metric rather than one per job, and it cannot be a transition
 // (a stand-in of 1 there used to make emb_cos_prev cross its 0.98 threshold at step 0).
 TEST(AnalyzeSweep, FirstProbeStepWithoutValueIsLeftOutWithOneNote) {
-  SyntheticSweepSpec spec;
-  spec.seeds = 3;
-  spec.probes = 60;
-  spec.controls = false;
-  spec.levels = {"0"};
-  TraceSet set = MakeSyntheticSweep(spec);
+  TraceSet set = ThreeSeedsOneLevel();
   for (TraceJob& job : set.jobs) {
     std::vector<double>& v = job.metrics["emb_cos_prev"];
     for (std::size_t i = 0; i < v.size(); ++i) v[i] = i < 30 ? 0.5 + 0.001 * double(i) : 0.99;
