@@ -17,10 +17,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
-#include <map>
 #include <string>
 #include <vector>
 
+#include "bench_args.h"
 #include "phasesweep/orchestrator/config.h"
 #include "phasesweep/orchestrator/plan.h"
 #include "phasesweep/worker/trainer.h"
@@ -63,21 +63,9 @@ double TimeRun(const PackSpec& spec) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> args;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    const size_t eq = a.find('=');
-    if (eq == std::string::npos) {
-      std::fprintf(stderr, "usage: %s [steps=N] [reps=N] [threads=N] [seeds=N] [config=F]\n",
-                   argv[0]);
-      return 2;
-    }
-    args[a.substr(0, eq)] = a.substr(eq + 1);
-  }
-  auto get = [&](const std::string& k, const std::string& def) {
-    auto it = args.find(k);
-    return it == args.end() ? def : it->second;
-  };
+  const phasesweep::bench::BenchArgs args(
+      argc, argv, "[steps=N] [reps=N] [threads=N] [seeds=N] [config=F] [breakdown=1]");
+  auto get = [&](const std::string& k, const std::string& def) { return args.Get(k, def); };
   const std::string steps = get("steps", "400"), threads = get("threads", "1");
   const int reps = std::stoi(get("reps", "3"));
   const std::vector<std::string> common = {"training.steps=" + steps, "training.threads=" + threads,

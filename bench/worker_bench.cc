@@ -14,21 +14,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <map>
 #include <memory>
 #include <string>
 
+#include "bench_args.h"
 #include "phasesweep/worker/trainer.h"
 
 namespace {
 
 using phasesweep::worker::PackSpec;
 
-PackSpec BenchSpec(const std::map<std::string, std::string>& args) {
-  auto get = [&](const std::string& k, const std::string& def) {
-    auto it = args.find(k);
-    return it == args.end() ? def : it->second;
-  };
+PackSpec BenchSpec(const phasesweep::bench::BenchArgs& args) {
+  auto get = [&](const std::string& k, const std::string& def) { return args.Get(k, def); };
   PackSpec s;
   s.pack_id = "bench";
   if (get("model", "transformer") == "mlp") {
@@ -71,19 +68,10 @@ PackSpec BenchSpec(const std::map<std::string, std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> args;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    const size_t eq = a.find('=');
-    if (eq == std::string::npos) {
-      std::fprintf(stderr, "usage: %s key=value ... (model K batch steps warmup threads)\n",
-                   argv[0]);
-      return 2;
-    }
-    args[a.substr(0, eq)] = a.substr(eq + 1);
-  }
+  const phasesweep::bench::BenchArgs args(argc, argv,
+                                          "key=value ... (model K batch steps warmup threads)");
   const PackSpec spec = BenchSpec(args);
-  const int64_t warmup = args.count("warmup") ? std::stoll(args["warmup"]) : 20;
+  const int64_t warmup = std::stoll(args.Get("warmup", "20"));
   const int64_t steps = spec.training.steps - warmup - 1;
   auto trainer = phasesweep::worker::PackTrainer::Create(spec, torch::kCPU);
   if (!trainer.ok()) {
@@ -92,8 +80,8 @@ int main(int argc, char** argv) {
   }
   for (int64_t i = 0; i < warmup; ++i) (void)(*trainer)->Step();
   std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
-  if (args.count("profile")) {
-    profile = std::make_unique<torch::autograd::profiler::RecordProfile>(args["profile"]);
+  if (args.Has("profile")) {
+    profile = std::make_unique<torch::autograd::profiler::RecordProfile>(args.Get("profile", ""));
   }
   const auto t0 = std::chrono::steady_clock::now();
   const std::clock_t c0 = std::clock();
