@@ -62,15 +62,13 @@ Traces Load(const std::string& path) {
   return out;
 }
 
-// True when a or b is NaN (a value undefined by design, like a metric against the previous
-// probe at the first probe step); then both must be.
-bool EitherNaN(double a, double b, const std::string& job, const std::string& metric, size_t i) {
-  if (!std::isnan(a) && !std::isnan(b)) return false;
-  EXPECT_EQ(std::isnan(a), std::isnan(b)) << job << " " << metric << " [" << i << "]";
-  return true;
-}
-
-void ExpectClose(const Traces& a, const Traces& b, double rel) {
+// Calls compare(job, metric, i, x, y) for every value x of `a` and its counterpart y in `b`, after
+// checking that both hold the same jobs, metrics and lengths. Where x or y is NaN (a value
+// undefined by design, like a metric against the previous probe at the first probe step), both
+// must be, and compare is not called.
+void ForEachValuePair(const Traces& a, const Traces& b,
+                      const std::function<void(const std::string& job, const std::string& metric,
+                                               size_t i, double x, double y)>& compare) {
   ASSERT_EQ(a.size(), b.size());
   for (const auto& [job, metrics] : a) {
     ASSERT_TRUE(b.count(job)) << job;
@@ -78,16 +76,27 @@ void ExpectClose(const Traces& a, const Traces& b, double rel) {
       const auto& other = b.at(job).at(name);
       ASSERT_EQ(values.size(), other.size()) << job << " " << name;
       for (size_t i = 0; i < values.size(); ++i) {
-        if (EitherNaN(values[i], other[i], job, name, i)) continue;
-        if (rel == 0) {
-          EXPECT_EQ(values[i], other[i]) << job << " " << name << " [" << i << "]";
-        } else {
-          EXPECT_NEAR(values[i], other[i], rel * std::max(1.0, std::abs(values[i])))
-              << job << " " << name;
+        if (std::isnan(values[i]) || std::isnan(other[i])) {
+          EXPECT_EQ(std::isnan(values[i]), std::isnan(other[i]))
+              << job << " " << name << " [" << i << "]";
+          continue;
         }
+        compare(job, name, i, values[i], other[i]);
       }
     }
   }
+}
+
+// Bitwise equal (rel = 0), or |x - y| <= rel * max(1, |x|).
+void ExpectClose(const Traces& a, const Traces& b, double rel) {
+  ForEachValuePair(
+      a, b, [&](const std::string& job, const std::string& name, size_t i, double x, double y) {
+        if (rel == 0) {
+          EXPECT_EQ(x, y) << job << " " << name << " [" << i << "]";
+        } else {
+          EXPECT_NEAR(x, y, rel * std::max(1.0, std::abs(x))) << job << " " << name;
+        }
+      });
 }
 
 // Lines of `text` that contain `needle`.
@@ -429,23 +438,14 @@ TEST_F(LongSweepTest, ASecondSweepOnTheSameFileIsRefusedAndTheFirstIsUnaffected)
 // |a - b| <= rel * max(|a|, |b|) for every value of every trace (values below 1e-12 must match
 // to 1e-12 absolute).
 void ExpectRelativelyClose(const Traces& a, const Traces& b, double rel) {
-  ASSERT_EQ(a.size(), b.size());
   double worst = 0;
-  for (const auto& [job, metrics] : a) {
-    ASSERT_TRUE(b.count(job)) << job;
-    for (const auto& [name, values] : metrics) {
-      const auto& other = b.at(job).at(name);
-      ASSERT_EQ(values.size(), other.size()) << job << " " << name;
-      for (size_t i = 0; i < values.size(); ++i) {
-        if (EitherNaN(values[i], other[i], job, name, i)) continue;
-        const double scale = std::max({std::abs(values[i]), std::abs(other[i]), 1e-12});
-        const double d = std::abs(values[i] - other[i]) / scale;
+  ForEachValuePair(
+      a, b, [&](const std::string& job, const std::string& name, size_t i, double x, double y) {
+        const double scale = std::max({std::abs(x), std::abs(y), 1e-12});
+        const double d = std::abs(x - y) / scale;
         worst = std::max(worst, d);
-        EXPECT_LE(d, rel) << job << " " << name << " [" << i << "]: " << values[i] << " vs "
-                          << other[i];
-      }
-    }
-  }
+        EXPECT_LE(d, rel) << job << " " << name << " [" << i << "]: " << x << " vs " << y;
+      });
   std::printf("largest relative difference: %.3g\n", worst);
 }
 
