@@ -240,7 +240,7 @@ Status MpiCommunicator::CoordinateCheckIn(const Operation& op) {
   int pending = size_ - 1;
   std::vector<int> indices(n);
   Poller poller(deadline, options_.spin, kArrivalSleepAfter);
-  for (unsigned polls = 0; pending > 0; ++polls) {
+  while (pending > 0) {
     int completed = 0;
     PHASESWEEP_MPI_CHECK(
         MPI_Testsome(size_, requests.data(), &completed, indices.data(), MPI_STATUSES_IGNORE));
@@ -249,7 +249,8 @@ Status MpiCommunicator::CoordinateCheckIn(const Operation& op) {
       arrived[static_cast<size_t>(indices[static_cast<size_t>(i)])] = 1;
     pending -= completed;
     if (pending == 0) break;
-    if (completed == 0 && polls >= 64 && Interrupted(op, stray_tags, interruption)) {
+    if (completed == 0 && poller.Waited() >= internal::kQuietWait &&
+        Interrupted(op, stray_tags, interruption)) {
       interrupted = true;
       break;
     }
@@ -353,11 +354,12 @@ Status MpiCommunicator::JoinCheckIn(const Operation& op) {
                                  CheckInTag(op.note.sequence), comm_.get(), &requests[1]));
   Poller poller(deadline, options_.spin, kArrivalSleepAfter);
   Interruption interruption;
-  for (unsigned polls = 0;; ++polls) {
+  for (;;) {
     int done = 0;
     PHASESWEEP_MPI_CHECK(MPI_Testall(2, requests, &done, MPI_STATUSES_IGNORE));
     if (done) break;
-    const bool interrupted = polls >= 64 && Interrupted(op, {}, interruption);
+    const bool interrupted =
+        poller.Waited() >= internal::kQuietWait && Interrupted(op, {}, interruption);
     if (interrupted || poller.Expired()) {
       MPI_Cancel(&requests[0]);
       MPI_Wait(&requests[0], MPI_STATUS_IGNORE);

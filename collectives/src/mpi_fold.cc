@@ -23,10 +23,6 @@ using internal::Poller;
 
 constexpr size_t kNoteBytes = sizeof(CheckInNote);
 
-// A rank waits this long for its partner before it also probes for verdicts and stray messages:
-// a healthy exchange completes within it and pays for no probe.
-constexpr auto kQuietWait = std::chrono::microseconds(200);
-
 // Open MPI sends a message up to its eager limit (4 KiB over shared memory, header included) at
 // once, and a larger one after a rendezvous round trip in which the receiver pulls the sender's
 // freshly written buffer. The data therefore goes in messages below that limit. Measured on 2 ranks
@@ -82,7 +78,7 @@ Status MpiCommunicator::FoldedAllreduce(const Operation& op, void* data, size_t 
     // A healthy exchange completes within microseconds. Otherwise the note first: a partner
     // inside a different collective is named before its data (which may never come) is awaited.
     bool done = false;
-    const auto fast_until = Clock::now() + kQuietWait;
+    const auto fast_until = Clock::now() + internal::kQuietWait;
     for (unsigned polls = 1; !done; ++polls) {
       int flag = 0;
       PHASESWEEP_MPI_CHECK(MPI_Testall(total, requests, &flag, MPI_STATUSES_IGNORE));
@@ -118,16 +114,15 @@ Status MpiCommunicator::AwaitPartner(const Operation& op, MPI_Request* requests,
                                      Clock::time_point deadline) {
   Poller poller(deadline, options_.spin, internal::kArrivalSleepAfter);
   Interruption interruption;
+  // Only the root hears check-ins: a rank checking in to this collective is inside another one.
+  const std::vector<int> stray_tags =
+      rank_ == 0 ? std::vector<int>{internal::CheckInTag(op.note.sequence)} : std::vector<int>{};
   for (;;) {
     int done = 0;
     PHASESWEEP_MPI_CHECK(MPI_Testall(wait_for, requests, &done, MPI_STATUSES_IGNORE));
     if (done) return Status::Ok();
     Status failure;
-    if (poller.Waited() >= kQuietWait &&
-        Interrupted(op,
-                    rank_ == 0 ? std::vector<int>{internal::CheckInTag(op.note.sequence)}
-                               : std::vector<int>{},
-                    interruption)) {
+    if (poller.Waited() >= internal::kQuietWait && Interrupted(op, stray_tags, interruption)) {
       failure = interruption.verdict ? interruption.status : AnswerStrayCheckIn(op, interruption);
     } else if (poller.Expired()) {
       SendAndForget({internal::kMissing, rank_, 1, partner}, OtherRanks(partner), kVerdictTag);

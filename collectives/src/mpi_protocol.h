@@ -63,6 +63,10 @@ constexpr size_t kVerdictMismatchSize = 2 + 2 * (1 + kNoteFields);
 std::vector<int64_t> MismatchVerdict(int reporter, int rank_a, const CheckInNote& note_a,
                                      int rank_b, const CheckInNote& note_b);
 
+// A waiting rank probes for verdicts and stray messages only after this long: a healthy collective
+// completes within it and pays for no probe.
+constexpr auto kQuietWait = std::chrono::microseconds(200);
+
 // A waiting rank sleeps between polls only after this long: arrival waits can be long (a peer
 // busy writing a checkpoint), data waits should not be.
 constexpr auto kArrivalSleepAfter = std::chrono::milliseconds(20);
