@@ -69,11 +69,11 @@ class MpiCommunicator final : public Communicator {
   MpiCommunicator(MpiComm comm, int rank, int size, CommunicatorOptions options,
                   std::vector<int> world_ranks);
 
-  // Phase 1 (see above). Returns OK when every rank arrived with the same operation.
+  // The check-in (see above). Returns OK when every rank arrived with the same operation.
   Status CheckIn(const Operation& op);
   Status CoordinateCheckIn(const Operation& op);
   Status JoinCheckIn(const Operation& op);
-  // Phase 2: waits for `n` requests until the deadline.
+  // The check-in protocol's data phase: waits for `n` requests until the deadline.
   Status Complete(const Operation& op, MPI_Request* requests, int n);
 
   // The folded allreduce (above; mpi_fold.cc).
@@ -90,8 +90,8 @@ class MpiCommunicator final : public Communicator {
   // Probes once for a verdict from any rank, and for a message with one of `foreign_tags` (a
   // rank inside a collective of the other protocol). True if either ended this collective.
   bool Interrupted(const Operation& op, const std::vector<int>& foreign_tags, Interruption& out);
-  // The group root, inside a folded allreduce, got rank `odd`'s check-in note: answers it,
-  // tells the others, and returns the mismatch.
+  // The group root, inside a folded allreduce, got the check-in note of rank `stray.odd_rank`:
+  // answers it, tells the others, and returns the mismatch.
   Status AnswerStrayCheckIn(const Operation& op, const Interruption& stray);
   // Sends `message` (int64 values, tag `tag`) to `to` without waiting: failure paths only (the
   // buffer is leaked, since a failed peer may never take it).
@@ -114,7 +114,7 @@ class MpiCommunicator final : public Communicator {
   uint64_t sequence_ = 0;
   Status broken_;
   std::vector<char> ring_scratch_;  // reused by the ring allreduce
-  std::vector<char> fold_send_;     // reused by the folded allreduce: its note
+  std::vector<char> fold_send_;     // reused by the folded allreduce: note + the data's head
   std::vector<char> fold_receive_;
 };
 
