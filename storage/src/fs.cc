@@ -51,9 +51,13 @@ std::string ErrnoText(int err) {
   return std::strerror(err);
 }
 
-PathKind Inspect(const std::string& path, int64_t* size) {
+PathKind Inspect(const std::string& path, int64_t* size, int* error) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return PathKind::kMissing;
+  if (error != nullptr) *error = 0;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (error != nullptr) *error = errno;
+    return PathKind::kMissing;
+  }
   if (size != nullptr) *size = static_cast<int64_t>(st.st_size);
   if (S_ISDIR(st.st_mode)) return PathKind::kDirectory;
   if (S_ISREG(st.st_mode)) return PathKind::kFile;

@@ -12,8 +12,10 @@
 namespace phasesweep::storage::detail {
 
 enum class PathKind { kMissing, kFile, kDirectory, kOther };
-// What is at `path` (following symlinks); *size gets the file size when non-null.
-PathKind Inspect(const std::string& path, int64_t* size = nullptr);
+// What is at `path` (following symlinks); *size gets the file size when non-null. kMissing also
+// when stat() fails for another reason (a parent directory this user may not search): then
+// *error, when non-null, gets that errno (0 otherwise; ENOENT or ENOTDIR when truly missing).
+PathKind Inspect(const std::string& path, int64_t* size = nullptr, int* error = nullptr);
 
 std::string ParentDir(const std::string& path);  // "." for a bare name
 std::string BaseName(const std::string& path);

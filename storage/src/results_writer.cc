@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
 #include <set>
@@ -215,7 +216,13 @@ Result<ResultsWriter> ResultsWriter::Open(const std::string& path, const OpenOpt
       break;
   }
   const std::string parent = detail::ParentDir(path);
-  if (detail::Inspect(parent) != detail::PathKind::kDirectory) {
+  int parent_error = 0;
+  if (detail::Inspect(parent, nullptr, &parent_error) != detail::PathKind::kDirectory) {
+    if (parent_error != 0 && parent_error != ENOENT && parent_error != ENOTDIR) {
+      // E.g. a directory on the way that this user may not search: say so, not "missing".
+      return Status::IOError("cannot write results file " + path + ": directory " + parent + ": " +
+                             detail::ErrnoText(parent_error));
+    }
     return Status::NotFound("cannot write results file " + path + ": directory " + parent +
                             " does not exist");
   }
