@@ -1,10 +1,12 @@
-// LastQueryAttention (see attention.h): fused CPU loops behind a custom autograd function.
+// LastQueryAttention (see attention.h): the loops of attention_kernels.h behind a custom autograd
+// function.
 #include "attention.h"
+#include "attention_kernels.h"
 
 #include <ATen/Parallel.h>
 
-#include <cmath>
 #include <vector>
+
 
 namespace phasesweep::worker {
 namespace {
@@ -40,32 +42,7 @@ class LastQueryAttentionFn : public torch::autograd::Function<LastQueryAttention
     float *zp = z.data_ptr<float>(), *ap = a.data_ptr<float>();
     const float s = static_cast<float>(scale);
     ForRows(N, N * T * H * D, [&](int64_t n0, int64_t n1) {
-      for (int64_t n = n0; n < n1; ++n) {
-        for (int64_t h = 0; h < H; ++h) {
-          const float* qh = qp + (n * H + h) * D;
-          float* at = ap + (n * H + h) * T;
-          float mx = -INFINITY;
-          for (int64_t t = 0; t < T; ++t) {
-            const float* kt = kp + ((n * T + t) * H + h) * D;
-            float dot = 0;
-            for (int64_t d = 0; d < D; ++d) dot += qh[d] * kt[d];
-            at[t] = dot * s;
-            mx = std::max(mx, at[t]);
-          }
-          float sum = 0;
-          for (int64_t t = 0; t < T; ++t) {
-            at[t] = std::exp(at[t] - mx);
-            sum += at[t];
-          }
-          float* zh = zp + (n * H + h) * D;
-          for (int64_t d = 0; d < D; ++d) zh[d] = 0;
-          for (int64_t t = 0; t < T; ++t) {
-            at[t] /= sum;
-            const float* vt = vp + ((n * T + t) * H + h) * D;
-            for (int64_t d = 0; d < D; ++d) zh[d] += at[t] * vt[d];
-          }
-        }
-      }
+      kernels::AttentionForward(n0, n1, T, H, D, s, qp, kp, vp, zp, ap);
     });
     ctx->save_for_backward({q, k, v, a});
     ctx->saved_data["scale"] = scale;
@@ -91,37 +68,9 @@ class LastQueryAttentionFn : public torch::autograd::Function<LastQueryAttention
     float *gqp = gq.data_ptr<float>(), *gkp = gk.data_ptr<float>(), *gvp = gv.data_ptr<float>();
     const float s = static_cast<float>(scale);
     ForRows(N, 3 * N * T * H * D, [&](int64_t n0, int64_t n1) {
-      std::vector<float> gs(static_cast<size_t>(T));
-      for (int64_t n = n0; n < n1; ++n) {
-        for (int64_t h = 0; h < H; ++h) {
-          const float* at = ap + (n * H + h) * T;
-          const float* gzh = gzp + (n * H + h) * D;
-          float mean = 0;  // sum_t a_t ga_t
-          for (int64_t t = 0; t < T; ++t) {
-            const float* vt = vp + ((n * T + t) * H + h) * D;
-            float* gvt = gvp + ((n * T + t) * H + h) * D;
-            float ga = 0;
-            for (int64_t d = 0; d < D; ++d) {
-              ga += gzh[d] * vt[d];
-              gvt[d] = at[t] * gzh[d];
-            }
-            gs[static_cast<size_t>(t)] = ga;
-            mean += at[t] * ga;
-          }
-          const float* qh = qp + (n * H + h) * D;
-          float* gqh = gqp + (n * H + h) * D;
-          for (int64_t d = 0; d < D; ++d) gqh[d] = 0;
-          for (int64_t t = 0; t < T; ++t) {
-            const float g = s * at[t] * (gs[static_cast<size_t>(t)] - mean);  // d loss / d logit
-            const float* kt = kp + ((n * T + t) * H + h) * D;
-            float* gkt = gkp + ((n * T + t) * H + h) * D;
-            for (int64_t d = 0; d < D; ++d) {
-              gqh[d] += g * kt[d];
-              gkt[d] = g * qh[d];
-            }
-          }
-        }
-      }
+      std::vector<float> scratch(static_cast<size_t>(T));
+      kernels::AttentionBackward(n0, n1, T, H, D, s, qp, kp, vp, ap, gzp, gqp, gkp, gvp,
+                                 scratch.data());
     });
     return {gq, gk, gv, torch::Tensor()};
   }

@@ -1,4 +1,5 @@
-// Model validation, the factory, and the per-member loss and accuracy shared by every model.
+// Model validation, the factory, and the per-member accuracy shared by every model (the loss is
+// in member_loss.cc).
 #include "phasesweep/worker/model.h"
 
 #include <string>
@@ -48,13 +49,6 @@ Result<std::unique_ptr<EnsembleModel>> MakeModel(const ModelSpec& spec, const Ta
   if (seeds.empty()) return Status::InvalidArgument("pack has no members");
   if (spec.name == "transformer") return MakeTransformer(spec, task, seeds, device);
   return MakeMlp(spec, task, seeds, device);
-}
-
-torch::Tensor MemberLosses(const torch::Tensor& logits, const torch::Tensor& labels) {
-  const int64_t K = logits.size(0), B = logits.size(1), C = logits.size(2);
-  torch::Tensor logp = torch::log_softmax(logits.reshape({K * B, C}), 1);
-  torch::Tensor nll = torch::nll_loss(logp, labels.reshape({K * B}), {}, at::Reduction::None);
-  return nll.view({K, B}).mean(1);
 }
 
 torch::Tensor MemberAccuracy(const torch::Tensor& logits, const torch::Tensor& labels) {

@@ -5,7 +5,9 @@
 // position, but the query, the output projection and the MLP for the last position alone.
 // Queries, keys and values have separate weights (w_q, w_k, w_v, each [d, d]) for that reason. The
 // outputs are exactly those of the full computation (the other positions of the last block feed
-// nothing), at a fraction of its cost.
+// nothing), at a fraction of its cost. Without layer norm, block 0's projections of the input
+// stream are computed per vocabulary row and position (token_projection.h) when those are fewer
+// than the batch's positions: the same function, rounded differently.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -13,6 +15,8 @@
 
 #include "attention.h"
 #include "batched_linear.h"
+#include "token_embedding.h"
+#include "token_projection.h"
 #include "phasesweep/worker/model.h"
 
 namespace phasesweep::worker {
@@ -62,9 +66,7 @@ class Transformer final : public EnsembleModel {
     }
     ps.Finalize(seeds, device);
 
-    const int64_t K = ps.members();
     auto opts = torch::TensorOptions().device(device);
-    member_offset_ = (torch::arange(K, opts.dtype(torch::kInt64)) * V).view({K, 1, 1});
     causal_mask_ =
         torch::full({T, T}, -std::numeric_limits<float>::infinity(), opts.dtype(torch::kFloat32))
             .triu(1);
@@ -101,7 +103,7 @@ class Transformer final : public EnsembleModel {
       TORCH_CHECK(known_.count(n), "transformer has no representation '", n, "'");
     }
     const int64_t K = members(), B = tokens.size(1), T = tokens.size(2);
-    const int64_t d = spec_.d_model, V = task_.vocab, H = spec_.heads, dh = d / H;
+    const int64_t d = spec_.d_model, H = spec_.heads, dh = d / H;
     TORCH_CHECK(tokens.size(0) == K && T == task_.seq_len, "tokens must be [K, B, seq_len]");
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
     ForwardOutput out;
@@ -113,23 +115,25 @@ class Transformer final : public EnsembleModel {
     };
 
     const torch::Tensor& embed = params_.Get("embed");  // [K, V, d]
-    const torch::Tensor embed_rows = embed.view({K * V, d});
-    torch::Tensor x = torch::embedding(embed_rows, tokens + member_offset_);
-    // The last position's residual stream is computed on its own (one more gather) so that the
-    // answer-position path never slices the full stream: a slice's backward zero-fills a
-    // full-size gradient.
-    torch::Tensor r =
-        torch::embedding(embed_rows, tokens.select(2, T - 1) + member_offset_.view({K, 1}));
-    if (spec_.learned_positions) {
-      const torch::Tensor& pos = params_.Get("pos");  // [K, T, d]
-      x = x + pos.unsqueeze(1);
-      r = r + pos.select(1, T - 1).unsqueeze(1);
-    } else {
-      x = x + sinusoid_;
-      r = r + sinusoid_[T - 1];
-    }
-    torch::Tensor resid = x.view({K, B * T, d});
+    const torch::Tensor& pos = spec_.learned_positions ? params_.Get("pos") : sinusoid_;
+    // Without layer norm, block 0's queries, keys and values are linear in the embedding stream:
+    // when the vocabulary and the positions have fewer rows than the batch has positions, they
+    // are computed per vocabulary row (token_projection.h).
+    const bool project = !spec_.layer_norm && task_.vocab + T < B * T;
+    const bool single = blocks_.size() == 1;
+    torch::Tensor resid;  // [K, B*T, d]: every position's stream, unless no block reads it
+    if (!(single && project)) resid = EmbedTokens(embed, pos, tokens).view({K, B * T, d});
+    // The last position's stream as a tensor of its own: the answer-position path never slices
+    // the full stream (a slice's backward zero-fills a full-size gradient).
+    torch::Tensor r;
+    if (single || want("embed_out")) r = EmbedTokens(embed, pos, tokens, T - 1).view({K, B, d});
     keep("embed_out", r);
+    // x W + b over every position of block l's input.
+    auto project_or = [&](size_t l, const torch::Tensor& x, const torch::Tensor& w,
+                          const torch::Tensor& b) {
+      if (l > 0 || !project) return BatchedLinear(x, w, b);
+      return ProjectTokens(embed, pos, w, b, tokens).view({K, B * T, w.size(2)});
+    };
 
     // [K, B*T, d] → [K*B*H, T, dh]
     auto heads = [&](const torch::Tensor& t) {
@@ -141,9 +145,9 @@ class Transformer final : public EnsembleModel {
       torch::Tensor h = LayerNorm(resid, blk.ln1_g, blk.ln1_b);
       if (l + 1 < blocks_.size()) {
         // A full causal block over every position.
-        torch::Tensor q = heads(BatchedLinear(h, blk.w_q, blk.b_q));
-        torch::Tensor k = heads(BatchedLinear(h, blk.w_k, blk.b_k));
-        torch::Tensor v = heads(BatchedLinear(h, blk.w_v, blk.b_v));
+        torch::Tensor q = heads(project_or(l, h, blk.w_q, blk.b_q));
+        torch::Tensor k = heads(project_or(l, h, blk.w_k, blk.b_k));
+        torch::Tensor v = heads(project_or(l, h, blk.w_v, blk.b_v));
         torch::Tensor scores = torch::baddbmm(causal_mask_.expand({K * B * H, T, T}), q,
                                               k.transpose(1, 2), 1.0, scale);
         torch::Tensor z = torch::bmm(torch::softmax(scores, 2), v)
@@ -163,8 +167,8 @@ class Transformer final : public EnsembleModel {
       // single query per head the attention is a fused loop (attention.h) over contiguous
       // views — no head transposes, no tiny per-head matmuls.
       if (l > 0) r = resid.view({K, B, T, d}).select(2, T - 1);
-      torch::Tensor k = BatchedLinear(h, blk.w_k, blk.b_k).view({K * B, T, H, dh});
-      torch::Tensor v = BatchedLinear(h, blk.w_v, blk.b_v).view({K * B, T, H, dh});
+      torch::Tensor k = project_or(l, h, blk.w_k, blk.b_k).view({K * B, T, H, dh});
+      torch::Tensor v = project_or(l, h, blk.w_v, blk.b_v).view({K * B, T, H, dh});
       torch::Tensor q =
           BatchedLinear(LayerNorm(r, blk.ln1_g, blk.ln1_b), blk.w_q, blk.b_q).view({K * B, H, dh});
       torch::Tensor z = LastQueryAttention(q, k, v, scale).view({K, B, d});
@@ -233,7 +237,7 @@ class Transformer final : public EnsembleModel {
   ModelSpec spec_;
   TaskInfo task_;
   std::vector<Block> blocks_;
-  torch::Tensor member_offset_, causal_mask_, sinusoid_;
+  torch::Tensor causal_mask_, sinusoid_;
   std::set<std::string> known_;
 };
 

@@ -1,12 +1,14 @@
 // Inner loops of the fused CPU optimizer step (see optimizer_kernels.h). Compiled with
-// -O3 -fno-math-errno so that they vectorise; see worker/CMakeLists.txt.
+// -O3 -fno-math-errno so that they vectorise (see worker/CMakeLists.txt), and for several targets
+// (target_clones, chosen at load time). Without FMA contraction (-ffp-contract=off) and with
+// IEEE sqrt and division, every target computes the same bits.
 #include "optimizer_kernels.h"
 
 #include <cmath>
 
 namespace phasesweep::worker::kernels {
 
-double SumSquares(const float* __restrict g, int64_t n) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) double SumSquares(const float* __restrict g, int64_t n) {
   // Four independent accumulators: vectorisable, and the order is fixed by n alone.
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   int64_t i = 0;
@@ -20,7 +22,7 @@ double SumSquares(const float* __restrict g, int64_t n) {
   return (s0 + s1) + (s2 + s3);
 }
 
-void AdamW(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
+__attribute__((target_clones("avx512f", "avx2", "default"))) void AdamW(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
            int64_t n, const AdamCoef& c) {
   const AdamCoef k = c;  // locals: no aliasing with the arrays
   for (int64_t i = 0; i < n; ++i) {
@@ -34,7 +36,7 @@ void AdamW(float* __restrict p, float* __restrict m, float* __restrict v, const 
   }
 }
 
-void Sgd(float* __restrict p, float* __restrict buf, const float* __restrict g, int64_t n,
+__attribute__((target_clones("avx512f", "avx2", "default"))) void Sgd(float* __restrict p, float* __restrict buf, const float* __restrict g, int64_t n,
          const SgdCoef& c) {
   const SgdCoef k = c;
   for (int64_t i = 0; i < n; ++i) {

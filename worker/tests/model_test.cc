@@ -117,6 +117,29 @@ TEST(ModelTest, TransformerEqualsPlainReferenceTwoLayersLayerNormGeluTiedSinusoi
   ExpectMatchesReference(s);
 }
 
+TEST(ModelTest, TransformerEqualsPlainReferenceOneLayerLayerNormGelu) {
+  // With layer norm the keys and values are computed from every position's stream.
+  ModelSpec s;
+  s.d_model = 16;
+  s.heads = 4;
+  s.d_mlp = 24;
+  s.layer_norm = true;
+  s.activation = "gelu";
+  ExpectMatchesReference(s);
+}
+
+TEST(ModelTest, TransformerEqualsPlainReferenceTwoLayersSinusoidWithoutLayerNorm) {
+  // Block 0 reads the embedding stream directly: its queries, keys and values are computed per
+  // vocabulary row (token_projection.h) with positions shared by the members.
+  ModelSpec s;
+  s.layers = 2;
+  s.d_model = 16;
+  s.heads = 2;
+  s.d_mlp = 24;
+  s.learned_positions = false;
+  ExpectMatchesReference(s);
+}
+
 TEST(ModelTest, InitialisationDependsOnlyOnTheMembersSeed) {
   ModelSpec s;
   s.d_model = 16;
@@ -249,31 +272,47 @@ TEST(BatchedLinearTest, BlasPathEqualsBaddbmmInValuesGradientsAndDoubleBackward)
 }
 
 TEST(LastQueryAttentionTest, FusedEqualsTensorExpressionInValuesGradientsAndDoubleBackward) {
-  at::Generator gen = at::detail::createCPUGenerator(9);
-  torch::Tensor q = torch::randn({6, 2, 4}, gen).requires_grad_(true);
-  torch::Tensor k = torch::randn({6, 5, 2, 4}, gen).requires_grad_(true);
-  torch::Tensor v = torch::randn({6, 5, 2, 4}, gen).requires_grad_(true);
-  torch::Tensor up = torch::randn({6, 2, 4}, gen);
-  // The definition, written out: softmax over positions of scaled dot products.
-  torch::Tensor scores = torch::einsum("nhd,nthd->nht", {q, k}) * 0.5;
-  torch::Tensor want = torch::einsum("nht,nthd->nhd", {torch::softmax(scores, 2), v});
-  std::vector<torch::Tensor> grads[2];
-  for (int fused = 0; fused < 2; ++fused) {
-    torch::Tensor z = LastQueryAttention(q, k, v, 0.5, fused == 1);
-    EXPECT_TRUE(torch::allclose(z, want, 1e-5, 1e-6)) << "fused " << fused;
-    grads[fused] = torch::autograd::grad({(z * up).sum()}, {q, k, v});
+  // Head sizes with a compile-time loop (4, 8, 64) and without (6); one position and many; large
+  // logits (a saturated softmax).
+  struct Case {
+    int64_t N, T, H, D;
+    double logit_scale;
+  };
+  for (const Case& c : {Case{6, 5, 2, 4, 1.0}, Case{7, 3, 2, 8, 1.0}, Case{5, 1, 3, 6, 1.0},
+                        Case{4, 9, 1, 64, 1.0}, Case{6, 4, 2, 8, 40.0}}) {
+    SCOPED_TRACE("N " + std::to_string(c.N) + " T " + std::to_string(c.T) + " H " +
+                 std::to_string(c.H) + " D " + std::to_string(c.D));
+    at::Generator gen = at::detail::createCPUGenerator(9);
+    torch::Tensor q = (torch::randn({c.N, c.H, c.D}, gen) * c.logit_scale).requires_grad_(true);
+    torch::Tensor k = torch::randn({c.N, c.T, c.H, c.D}, gen).requires_grad_(true);
+    torch::Tensor v = torch::randn({c.N, c.T, c.H, c.D}, gen).requires_grad_(true);
+    torch::Tensor up = torch::randn({c.N, c.H, c.D}, gen);
+    // The definition, written out: softmax over positions of scaled dot products.
+    torch::Tensor scores = torch::einsum("nhd,nthd->nht", {q, k}) * 0.5;
+    torch::Tensor want = torch::einsum("nht,nthd->nhd", {torch::softmax(scores, 2), v});
+    std::vector<torch::Tensor> grads[2];
+    for (int fused = 0; fused < 2; ++fused) {
+      torch::Tensor z = LastQueryAttention(q, k, v, 0.5, fused == 1);
+      EXPECT_TRUE(torch::allclose(z, want, 1e-5, 1e-6)) << "fused " << fused;
+      grads[fused] = torch::autograd::grad({(z * up).sum()}, {q, k, v});
+    }
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_TRUE(torch::allclose(grads[0][i], grads[1][i], 1e-5, 1e-5)) << "gradient " << i;
+    }
+    // Double backward through the fused function equals double backward through the expression.
+    torch::Tensor hv[2];
+    for (int fused = 0; fused < 2; ++fused) {
+      torch::Tensor z = LastQueryAttention(q, k, v, 0.5, fused == 1);
+      auto g = torch::autograd::grad({(z * up).sum()}, {q}, {}, true, true);
+      hv[fused] = torch::autograd::grad({g[0].pow(2).sum()}, {k})[0];
+    }
+    EXPECT_TRUE(torch::allclose(hv[0], hv[1], 1e-4, 1e-5));
+    // A row's result does not depend on the other rows (member independence).
+    torch::Tensor z = LastQueryAttention(q, k, v, 0.5);
+    torch::Tensor z1 = LastQueryAttention(q.narrow(0, 1, 1), k.narrow(0, 1, 1), v.narrow(0, 1, 1),
+                                          0.5);
+    EXPECT_TRUE(torch::equal(z1[0], z[1]));
   }
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(torch::allclose(grads[0][i], grads[1][i], 1e-5, 1e-6)) << "gradient " << i;
-  }
-  // Double backward through the fused function equals double backward through the expression.
-  torch::Tensor hv[2];
-  for (int fused = 0; fused < 2; ++fused) {
-    torch::Tensor z = LastQueryAttention(q, k, v, 0.5, fused == 1);
-    auto g = torch::autograd::grad({(z * up).sum()}, {q}, {}, true, true);
-    hv[fused] = torch::autograd::grad({g[0].pow(2).sum()}, {k})[0];
-  }
-  EXPECT_TRUE(torch::allclose(hv[0], hv[1], 1e-4, 1e-5));
 }
 
 }  // namespace

@@ -1,0 +1,157 @@
+// Small matrix products (see small_gemm.h). GCC vector extensions, one vector type per target:
+// 16 floats (one zmm) on AVX-512, 8 (one ymm) on AVX2, 4 (one xmm) on SSE2. Built with -O3
+// -ffp-contract=fast (worker/CMakeLists.txt) so that acc += a * b is one FMA on the FMA targets;
+// the vector width changes how many columns go at once, never how one element is computed.
+#include "small_gemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace phasesweep::worker::kernels {
+namespace {
+
+typedef float V16 __attribute__((vector_size(64)));
+typedef float V8 __attribute__((vector_size(32)));
+typedef float V4 __attribute__((vector_size(16)));
+
+// C[m, n] = init[n] + sum_k A(m, k) B[k, n] for m < rows, n < cols, where A(m, k) =
+// a[m * a_row + k * a_inner], B is [inner x cols] with rows ldb apart and init is cols floats (or
+// null: zero). Columns go one vector at a time (the last one partial), R rows at a time with
+// one accumulator each.
+struct Product {
+  int64_t rows, inner, cols;
+  const float* a;
+  int64_t a_row, a_inner;
+  const float* b;
+  int64_t ldb;
+  const float* init;
+  float* c;
+  int64_t ldc;
+};
+
+template <typename Vec>
+constexpr int64_t kLanes = static_cast<int64_t>(sizeof(Vec) / sizeof(float));
+
+// (Vectors go through pointers and references: by value they would change the ABI between
+// targets.) Loads width floats (a full vector, or fewer at the right edge: the rest are zero).
+template <typename Vec, bool kFull>
+__attribute__((always_inline)) inline void Load(Vec* v, const float* p, int64_t width) {
+  if (kFull) {
+    std::memcpy(v, p, sizeof(*v));
+  } else {
+    float tmp[kLanes<Vec>] = {};
+    std::memcpy(tmp, p, static_cast<size_t>(width) * sizeof(float));
+    std::memcpy(v, tmp, sizeof(*v));
+  }
+}
+
+template <typename Vec, bool kFull>
+__attribute__((always_inline)) inline void Store(float* p, const Vec& v, int64_t width) {
+  if (kFull) {
+    std::memcpy(p, &v, sizeof(v));
+  } else {
+    float tmp[kLanes<Vec>];
+    std::memcpy(tmp, &v, sizeof(v));
+    std::memcpy(p, tmp, static_cast<size_t>(width) * sizeof(float));
+  }
+}
+
+template <typename Vec, int R, bool kFull>
+__attribute__((always_inline)) inline void Rows(const Product& p, int64_t m, int64_t n0,
+                                                const Vec& init) {
+  const int64_t width = std::min(kLanes<Vec>, p.cols - n0);
+  Vec acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = init;
+  const float* a = p.a + m * p.a_row;
+  const float* b = p.b + n0;
+  for (int64_t k = 0; k < p.inner; ++k) {
+    Vec bk;
+    Load<Vec, kFull>(&bk, b + k * p.ldb, width);
+    const float* ak = a + k * p.a_inner;
+    for (int r = 0; r < R; ++r) acc[r] += ak[r * p.a_row] * bk;
+  }
+  for (int r = 0; r < R; ++r) Store<Vec, kFull>(p.c + (m + r) * p.ldc + n0, acc[r], width);
+}
+
+template <typename Vec, int R, bool kFull>
+__attribute__((always_inline)) inline void Columns(const Product& p, int64_t n0) {
+  Vec init = Vec{};
+  if (p.init != nullptr) Load<Vec, kFull>(&init, p.init + n0, p.cols - n0);
+  int64_t m = 0;
+  for (; m + R <= p.rows; m += R) Rows<Vec, R, kFull>(p, m, n0, init);
+  for (; m < p.rows; ++m) Rows<Vec, 1, kFull>(p, m, n0, init);
+}
+
+template <typename Vec, int R>
+__attribute__((always_inline)) inline void Run(const Product& p) {
+  int64_t n0 = 0;
+  for (; n0 + kLanes<Vec> <= p.cols; n0 += kLanes<Vec>) Columns<Vec, R, true>(p, n0);
+  if (n0 < p.cols) Columns<Vec, R, false>(p, n0);
+}
+
+// Eight rows in flight on the FMA targets (two FMA pipes, four cycles of latency).
+__attribute__((target("avx512f"))) void RunAvx512(const Product& p) { Run<V16, 8>(p); }
+__attribute__((target("avx2,fma"))) void RunAvx2(const Product& p) { Run<V8, 8>(p); }
+void RunSse2(const Product& p) { Run<V4, 4>(p); }
+
+struct Isa {
+  void (*run)(const Product&);
+  const char* name;
+};
+
+const Isa& Chosen() {
+  static const Isa isa = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return Isa{RunAvx512, "avx512"};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+      return Isa{RunAvx2, "avx2"};
+    }
+    return Isa{RunSse2, "sse2"};
+  }();
+  return isa;
+}
+
+// Per-thread staging for a transposed operand.
+float* Scratch(size_t n) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+
+}  // namespace
+
+bool SmallGemmPreferred(int64_t I, int64_t O) {
+  // Measured against OpenBLAS 0.3.21 (bench/README.md, "Worker"): with AVX-512 these kernels
+  // were faster at every size of the benchmark models while B's 16-column panel (I x 16 floats,
+  // 16 KiB at I = 256) stays in L1; with AVX2 or SSE2 they were not.
+  return Chosen().run == RunAvx512 && I <= 256 && O <= 256;
+}
+
+void LinearForward(int64_t M, int64_t I, int64_t O, const float* x, const float* w,
+                   const float* bias, float* y) {
+  Chosen().run(Product{M, I, O, x, I, 1, w, O, bias, y, O});
+}
+
+void LinearInputGrad(int64_t M, int64_t I, int64_t O, const float* g, const float* w, float* gx) {
+  float* wt = Scratch(static_cast<size_t>(O * I));  // B = w^T [O x I]
+  for (int64_t o = 0; o < O; ++o) {
+    for (int64_t i = 0; i < I; ++i) wt[o * I + i] = w[i * O + o];
+  }
+  Chosen().run(Product{M, O, I, g, O, 1, wt, I, nullptr, gx, I});
+}
+
+void LinearWeightGrad(int64_t M, int64_t I, int64_t O, const float* x, const float* g, float* gw) {
+  // Rows are inputs i, the inner index is the row m of x: A(i, m) = x[m * I + i].
+  Chosen().run(Product{I, M, O, x, 1, I, g, O, nullptr, gw, O});
+}
+
+void LinearBiasGrad(int64_t M, int64_t O, const float* g, float* gb) {
+  // One row, A = 1: each column summed in ascending row order (1 * g + acc rounds as g + acc).
+  static const float kOne = 1.0f;
+  Chosen().run(Product{1, M, O, &kOne, 0, 0, g, O, nullptr, gb, O});
+}
+
+const char* SmallGemmIsa() { return Chosen().name; }
+
+}  // namespace phasesweep::worker::kernels
