@@ -134,9 +134,15 @@ void LinearForward(int64_t M, int64_t I, int64_t O, const float* x, const float*
 }
 
 void LinearInputGrad(int64_t M, int64_t I, int64_t O, const float* g, const float* w, float* gx) {
-  float* wt = Scratch(static_cast<size_t>(O * I));  // B = w^T [O x I]
-  for (int64_t o = 0; o < O; ++o) {
-    for (int64_t i = 0; i < I; ++i) wt[o * I + i] = w[i * O + o];
+  float* wt = Scratch(static_cast<size_t>(O * I));  // B = w^T [O x I], in 16 x 16 tiles
+  constexpr int64_t kTile = 16;
+  for (int64_t o0 = 0; o0 < O; o0 += kTile) {
+    for (int64_t i0 = 0; i0 < I; i0 += kTile) {
+      const int64_t o1 = std::min(O, o0 + kTile), i1 = std::min(I, i0 + kTile);
+      for (int64_t o = o0; o < o1; ++o) {
+        for (int64_t i = i0; i < i1; ++i) wt[o * I + i] = w[i * O + o];
+      }
+    }
   }
   Chosen().run(Product{M, O, I, g, O, 1, wt, I, nullptr, gx, I});
 }
