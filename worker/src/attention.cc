@@ -1,12 +1,12 @@
 // LastQueryAttention (see attention.h): the loops of attention_kernels.h behind a custom autograd
 // function.
 #include "attention.h"
-#include "attention_kernels.h"
 
 #include <ATen/Parallel.h>
 
 #include <vector>
 
+#include "attention_kernels.h"
 
 namespace phasesweep::worker {
 namespace {

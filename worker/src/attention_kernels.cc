@@ -7,10 +7,11 @@
 // fixed pairwise order when D is a power of two, in ascending order otherwise.
 #include "attention_kernels.h"
 
-#include "fast_exp.h"
-
 #include <algorithm>
 #include <cmath>
+
+#include "cpu_targets.h"
+#include "fast_exp.h"
 
 namespace phasesweep::worker::kernels {
 namespace {
@@ -79,10 +80,10 @@ __attribute__((always_inline)) inline void Forward(int64_t n0, int64_t n1, int64
 
 template <int kD>
 __attribute__((always_inline)) inline void Backward(
-    int64_t n0, int64_t n1, int64_t T, int64_t H, int64_t D_, float scale, const float* __restrict q,
-    const float* __restrict k, const float* __restrict v, const float* __restrict a,
-    const float* __restrict gz, float* __restrict gq, float* __restrict gk, float* __restrict gv,
-    float* __restrict ga) {
+    int64_t n0, int64_t n1, int64_t T, int64_t H, int64_t D_, float scale,
+    const float* __restrict q, const float* __restrict k, const float* __restrict v,
+    const float* __restrict a, const float* __restrict gz, float* __restrict gq,
+    float* __restrict gk, float* __restrict gv, float* __restrict ga) {
   const int64_t D = kD > 0 ? kD : D_, d = H * D;
   for (int64_t n = n0; n < n1; ++n) {
     for (int64_t h = 0; h < H; ++h) {
@@ -115,30 +116,43 @@ __attribute__((always_inline)) inline void Backward(
 
 }  // namespace
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void AttentionForward(
-    int64_t n0, int64_t n1, int64_t T, int64_t H, int64_t D, float scale, const float* q,
-    const float* k, const float* v, float* z, float* a) {
+PHASESWEEP_TARGET_CLONES void AttentionForward(int64_t n0, int64_t n1, int64_t T, int64_t H,
+                                               int64_t D, float scale, const float* q,
+                                               const float* k, const float* v, float* z, float* a) {
   switch (D) {
-    case 4: return Forward<4>(n0, n1, T, H, D, scale, q, k, v, z, a);
-    case 8: return Forward<8>(n0, n1, T, H, D, scale, q, k, v, z, a);
-    case 16: return Forward<16>(n0, n1, T, H, D, scale, q, k, v, z, a);
-    case 32: return Forward<32>(n0, n1, T, H, D, scale, q, k, v, z, a);
-    case 64: return Forward<64>(n0, n1, T, H, D, scale, q, k, v, z, a);
-    default: return Forward<0>(n0, n1, T, H, D, scale, q, k, v, z, a);
+    case 4:
+      return Forward<4>(n0, n1, T, H, D, scale, q, k, v, z, a);
+    case 8:
+      return Forward<8>(n0, n1, T, H, D, scale, q, k, v, z, a);
+    case 16:
+      return Forward<16>(n0, n1, T, H, D, scale, q, k, v, z, a);
+    case 32:
+      return Forward<32>(n0, n1, T, H, D, scale, q, k, v, z, a);
+    case 64:
+      return Forward<64>(n0, n1, T, H, D, scale, q, k, v, z, a);
+    default:
+      return Forward<0>(n0, n1, T, H, D, scale, q, k, v, z, a);
   }
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void AttentionBackward(
-    int64_t n0, int64_t n1, int64_t T, int64_t H, int64_t D, float scale, const float* q,
-    const float* k, const float* v, const float* a, const float* gz, float* gq, float* gk,
-    float* gv, float* scratch) {
+PHASESWEEP_TARGET_CLONES void AttentionBackward(int64_t n0, int64_t n1, int64_t T, int64_t H,
+                                                int64_t D, float scale, const float* q,
+                                                const float* k, const float* v, const float* a,
+                                                const float* gz, float* gq, float* gk, float* gv,
+                                                float* scratch) {
   switch (D) {
-    case 4: return Backward<4>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
-    case 8: return Backward<8>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
-    case 16: return Backward<16>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
-    case 32: return Backward<32>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
-    case 64: return Backward<64>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
-    default: return Backward<0>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
+    case 4:
+      return Backward<4>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
+    case 8:
+      return Backward<8>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
+    case 16:
+      return Backward<16>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
+    case 32:
+      return Backward<32>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
+    case 64:
+      return Backward<64>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
+    default:
+      return Backward<0>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
   }
 }
 

@@ -136,7 +136,8 @@ void MemberLinearForward(int64_t M, int64_t I, int64_t O, const float* x, const 
 void MemberLinearInputGrad(int64_t M, int64_t I, int64_t O, const float* g, const float* w,
                            float* gx) {
 #if defined(PHASESWEEP_WORKER_CBLAS)
-  if (!MemberProductUsesKernels(M, I, O)) return Gemm(false, true, M, I, O, g, O, w, O, 0.0f, gx, I);
+  if (!MemberProductUsesKernels(M, I, O))
+    return Gemm(false, true, M, I, O, g, O, w, O, 0.0f, gx, I);
 #endif
   kernels::LinearInputGrad(M, I, O, g, w, gx);
 }
@@ -144,7 +145,8 @@ void MemberLinearInputGrad(int64_t M, int64_t I, int64_t O, const float* g, cons
 void MemberLinearWeightGrad(int64_t M, int64_t I, int64_t O, const float* x, const float* g,
                             float* gw) {
 #if defined(PHASESWEEP_WORKER_CBLAS)
-  if (!MemberProductUsesKernels(M, I, O)) return Gemm(true, false, I, O, M, x, I, g, O, 0.0f, gw, O);
+  if (!MemberProductUsesKernels(M, I, O))
+    return Gemm(true, false, I, O, M, x, I, g, O, 0.0f, gw, O);
 #endif
   kernels::LinearWeightGrad(M, I, O, x, g, gw);
 }

@@ -5,12 +5,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu_targets.h"
 #include "fast_exp.h"
 
 namespace phasesweep::worker::kernels {
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) double CrossEntropyForward(
-    int64_t B, int64_t C, const float* x, const int64_t* y, float* prob, float* row_max) {
+PHASESWEEP_TARGET_CLONES double CrossEntropyForward(int64_t B, int64_t C, const float* x,
+                                                    const int64_t* y, float* prob, float* row_max) {
   for (int64_t b = 0; b < B; ++b) {  // logits minus their row maximum
     const float* xr = x + b * C;
     float mx = xr[0];
@@ -31,8 +32,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double CrossEntropy
   return total;
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void CrossEntropyBackward(
-    int64_t B, int64_t C, const float* prob, const int64_t* y, float scale, float* gx) {
+PHASESWEEP_TARGET_CLONES void CrossEntropyBackward(int64_t B, int64_t C, const float* prob,
+                                                   const int64_t* y, float scale, float* gx) {
   for (int64_t i = 0; i < B * C; ++i) gx[i] = prob[i] * scale;
   for (int64_t b = 0; b < B; ++b) gx[b * C + y[b]] -= scale;
 }

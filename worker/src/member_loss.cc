@@ -5,9 +5,10 @@
 // forward keeps the softmax, backward writes (softmax - onehot) * g_k / B (loss_kernels.h: the
 // exponentials in one vectorised pass). The composite log_softmax + nll_loss + mean it
 // replaces costs about ten operators, each with its own allocation and dispatch per call, which
-// in packs of small models was a per-member cost comparable to a matmul. Each member's rows are summed in row order by the same code whatever
-// the pack size, so a member's loss does not depend on K. When a double backward is requested
-// (create_graph, e.g. Hessian-vector products) its backward differentiates the composite instead.
+// in packs of small models was a per-member cost comparable to a matmul. Each member's rows are
+// summed in row order by the same code whatever the pack size, so a member's loss does not depend
+// on K. When a double backward is requested (create_graph, e.g. Hessian-vector products) its
+// backward differentiates the composite instead.
 #include <vector>
 
 #include "loss_kernels.h"

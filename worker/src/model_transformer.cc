@@ -15,9 +15,9 @@
 
 #include "attention.h"
 #include "batched_linear.h"
+#include "phasesweep/worker/model.h"
 #include "token_embedding.h"
 #include "token_projection.h"
-#include "phasesweep/worker/model.h"
 
 namespace phasesweep::worker {
 namespace {

@@ -6,9 +6,11 @@
 
 #include <cmath>
 
+#include "cpu_targets.h"
+
 namespace phasesweep::worker::kernels {
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) double SumSquares(const float* __restrict g, int64_t n) {
+PHASESWEEP_TARGET_CLONES double SumSquares(const float* __restrict g, int64_t n) {
   // Four independent accumulators: vectorisable, and the order is fixed by n alone.
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   int64_t i = 0;
@@ -22,8 +24,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double SumSquares(c
   return (s0 + s1) + (s2 + s3);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void AdamW(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
-           int64_t n, const AdamCoef& c) {
+PHASESWEEP_TARGET_CLONES void AdamW(float* __restrict p, float* __restrict m, float* __restrict v,
+                                    const float* __restrict g, int64_t n, const AdamCoef& c) {
   const AdamCoef k = c;  // locals: no aliasing with the arrays
   for (int64_t i = 0; i < n; ++i) {
     const float gi = g[i] * k.clip;
@@ -36,8 +38,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void AdamW(float* _
   }
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void Sgd(float* __restrict p, float* __restrict buf, const float* __restrict g, int64_t n,
-         const SgdCoef& c) {
+PHASESWEEP_TARGET_CLONES void Sgd(float* __restrict p, float* __restrict buf,
+                                  const float* __restrict g, int64_t n, const SgdCoef& c) {
   const SgdCoef k = c;
   for (int64_t i = 0; i < n; ++i) {
     const float d = g[i] * k.clip + k.weight_decay * p[i];

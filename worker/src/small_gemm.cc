@@ -90,15 +90,16 @@ __attribute__((always_inline)) inline void Run(const Product& p) {
   if (n0 < p.cols) Columns<Vec, R, false>(p, n0);
 }
 
-// Eight rows in flight on the FMA targets (two FMA pipes, four cycles of latency).
-__attribute__((target("avx512f"))) void RunAvx512(const Product& p) { Run<V16, 8>(p); }
-__attribute__((target("avx2,fma"))) void RunAvx2(const Product& p) { Run<V8, 8>(p); }
-void RunSse2(const Product& p) { Run<V4, 4>(p); }
-
 struct Isa {
   void (*run)(const Product&);
   const char* name;
 };
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Eight rows in flight on the FMA targets (two FMA pipes, four cycles of latency).
+__attribute__((target("avx512f"))) void RunAvx512(const Product& p) { Run<V16, 8>(p); }
+__attribute__((target("avx2,fma"))) void RunAvx2(const Product& p) { Run<V8, 8>(p); }
+void RunSse2(const Product& p) { Run<V4, 4>(p); }
 
 const Isa& Chosen() {
   static const Isa isa = [] {
@@ -111,6 +112,19 @@ const Isa& Chosen() {
   }();
   return isa;
 }
+
+bool Preferred() { return Chosen().run == RunAvx512; }
+#else
+// Other architectures: 4-wide vectors (NEON on aarch64), never preferred over a BLAS.
+void RunPortable(const Product& p) { Run<V4, 4>(p); }
+
+const Isa& Chosen() {
+  static const Isa isa{RunPortable, "portable"};
+  return isa;
+}
+
+bool Preferred() { return false; }
+#endif
 
 // Per-thread staging for a transposed operand.
 float* Scratch(size_t n) {
@@ -125,7 +139,7 @@ bool SmallGemmPreferred(int64_t I, int64_t O) {
   // Measured against OpenBLAS 0.3.21 (bench/README.md, "Worker"): with AVX-512 these kernels
   // were faster at every size of the benchmark models while B's 16-column panel (I x 16 floats,
   // 16 KiB at I = 256) stays in L1; with AVX2 or SSE2 they were not.
-  return Chosen().run == RunAvx512 && I <= 256 && O <= 256;
+  return Preferred() && I <= 256 && O <= 256;
 }
 
 void LinearForward(int64_t M, int64_t I, int64_t O, const float* x, const float* w,

@@ -7,9 +7,10 @@
 // the bias (or zero) first, then the products in ascending inner index, one fused multiply-add
 // each where the CPU has FMA — so a result depends only on its own operands: not on the row's
 // position, the matrix height, the vector width or the pack size. The code path is chosen once
-// per process from the CPU (AVX-512, AVX2+FMA, or SSE2 without FMA); like the BLAS they replace,
-// results are bitwise reproducible on one kind of CPU. Kept free of LibTorch so that this file
-// builds with its own flags (see worker/CMakeLists.txt).
+// per process from the CPU (AVX-512, AVX2+FMA, SSE2 without FMA; 4-wide vectors on other
+// architectures); like the BLAS they replace, results are bitwise reproducible on one kind of
+// CPU. Kept free of LibTorch so that this file builds with its own flags (see
+// worker/CMakeLists.txt).
 #pragma once
 
 #include <cstdint>
@@ -34,7 +35,7 @@ void LinearWeightGrad(int64_t M, int64_t I, int64_t O, const float* x, const flo
 // path gives the same bits.)
 void LinearBiasGrad(int64_t M, int64_t O, const float* g, float* gb);
 
-// The code path in use: "avx512", "avx2" or "sse2".
+// The code path in use: "avx512", "avx2" or "sse2" on x86-64, "portable" elsewhere.
 const char* SmallGemmIsa();
 
 }  // namespace phasesweep::worker::kernels

@@ -78,8 +78,8 @@ class ProjectTokensFn : public torch::autograd::Function<ProjectTokensFn> {
       }
       tensor_list out(5);
       if (inputs.empty()) return out;
-      const tensor_list g = torch::autograd::grad({Reference(embed, pos, w, b, tokens)}, inputs,
-                                                  {gy}, true, true);
+      const tensor_list g =
+          torch::autograd::grad({Reference(embed, pos, w, b, tokens)}, inputs, {gy}, true, true);
       for (size_t j = 0; j < slot.size(); ++j) out[slot[j]] = g[j];
       return out;
     }
@@ -92,7 +92,8 @@ class ProjectTokensFn : public torch::autograd::Function<ProjectTokensFn> {
     torch::Tensor gw = need_w ? torch::empty_like(w) : torch::Tensor();
     torch::Tensor gb = need_b ? torch::zeros_like(b) : torch::Tensor();
     const int64_t* tp = tokens.data_ptr<int64_t>();
-    const float *gyp = gy.data_ptr<float>(), *wp = w.data_ptr<float>(), *rp = rows.data_ptr<float>();
+    const float *gyp = gy.data_ptr<float>(), *wp = w.data_ptr<float>(),
+                *rp = rows.data_ptr<float>();
     float* gq = gprod.data_ptr<float>();
     for (int64_t k = 0; k < K; ++k) {
       float* gk = gq + k * R * o;

@@ -309,8 +309,8 @@ TEST(LastQueryAttentionTest, FusedEqualsTensorExpressionInValuesGradientsAndDoub
     EXPECT_TRUE(torch::allclose(hv[0], hv[1], 1e-4, 1e-5));
     // A row's result does not depend on the other rows (member independence).
     torch::Tensor z = LastQueryAttention(q, k, v, 0.5);
-    torch::Tensor z1 = LastQueryAttention(q.narrow(0, 1, 1), k.narrow(0, 1, 1), v.narrow(0, 1, 1),
-                                          0.5);
+    torch::Tensor z1 =
+        LastQueryAttention(q.narrow(0, 1, 1), k.narrow(0, 1, 1), v.narrow(0, 1, 1), 0.5);
     EXPECT_TRUE(torch::equal(z1[0], z[1]));
   }
 }
