@@ -1,6 +1,8 @@
 // EmbedTokens (see token_embedding.h): one gather loop forward, one scatter-add loop backward.
 #include "token_embedding.h"
 
+#include "fused_autograd.h"
+
 namespace phasesweep::worker {
 namespace {
 
@@ -59,16 +61,9 @@ class EmbedTokensFn : public torch::autograd::Function<EmbedTokensFn> {
     torch::Tensor gx = grads[0].contiguous();
     if (torch::GradMode::is_enabled()) {
       // A double backward is being recorded: differentiate the tensor expression instead.
-      std::vector<torch::Tensor> inputs;
-      if (need_embed) inputs.push_back(embed);
-      if (need_pos) inputs.push_back(pos);
-      tensor_list out(4);
-      if (inputs.empty()) return out;
-      const tensor_list g =
-          torch::autograd::grad({Reference(embed, pos, tokens, from)}, inputs, {gx}, true, true);
-      if (need_embed) out[0] = g[0];
-      if (need_pos) out[1] = g[need_embed ? 1 : 0];
-      return out;
+      // (Gradients are never needed for tokens; `from` is not a tensor.)
+      return DifferentiableGrads(Reference(embed, pos, tokens, from), gx, {embed, pos},
+                                 {need_embed, need_pos}, 2);
     }
     const int64_t K = embed.size(0), V = embed.size(1), d = embed.size(2);
     const int64_t B = tokens.size(1), T = tokens.size(2), n = T - from;

@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "batched_linear.h"
+#include "fused_autograd.h"
+#include "small_gemm.h"
 #include "token_embedding.h"
 
 namespace phasesweep::worker {
@@ -66,22 +68,8 @@ class ProjectTokensFn : public torch::autograd::Function<ProjectTokensFn> {
     torch::Tensor gy = grads[0].contiguous();
     if (torch::GradMode::is_enabled()) {
       // A double backward is being recorded: differentiate the tensor expression instead.
-      std::vector<torch::Tensor> inputs;
-      std::vector<size_t> slot;
-      const bool need[4] = {need_embed, need_pos, need_w, need_b};
-      const torch::Tensor* in[4] = {&embed, &pos, &w, &b};
-      for (size_t i = 0; i < 4; ++i) {
-        if (need[i]) {
-          inputs.push_back(*in[i]);
-          slot.push_back(i);
-        }
-      }
-      tensor_list out(5);
-      if (inputs.empty()) return out;
-      const tensor_list g =
-          torch::autograd::grad({Reference(embed, pos, w, b, tokens)}, inputs, {gy}, true, true);
-      for (size_t j = 0; j < slot.size(); ++j) out[slot[j]] = g[j];
-      return out;
+      return DifferentiableGrads(Reference(embed, pos, w, b, tokens), gy, {embed, pos, w, b},
+                                 {need_embed, need_pos, need_w, need_b}, 1);
     }
     const int64_t K = embed.size(0), V = embed.size(1), d = embed.size(2), o = w.size(2);
     const int64_t B = tokens.size(1), T = tokens.size(2), R = V + T;
@@ -90,14 +78,13 @@ class ProjectTokensFn : public torch::autograd::Function<ProjectTokensFn> {
     torch::Tensor ge = need_embed ? torch::empty_like(embed) : torch::Tensor();
     torch::Tensor gp = need_pos ? torch::empty_like(pos) : torch::Tensor();
     torch::Tensor gw = need_w ? torch::empty_like(w) : torch::Tensor();
-    torch::Tensor gb = need_b ? torch::zeros_like(b) : torch::Tensor();
+    torch::Tensor gb = need_b ? torch::empty_like(b) : torch::Tensor();
     const int64_t* tp = tokens.data_ptr<int64_t>();
     const float *gyp = gy.data_ptr<float>(), *wp = w.data_ptr<float>(),
                 *rp = rows.data_ptr<float>();
     float* gq = gprod.data_ptr<float>();
     for (int64_t k = 0; k < K; ++k) {
       float* gk = gq + k * R * o;
-      float* gbk = need_b ? gb.data_ptr<float>() + k * o : nullptr;
       for (int64_t bt = 0; bt < B * T; ++bt) {
         const float* g = gyp + (k * B * T + bt) * o;
         float* ge_row = gk + tp[k * B * T + bt] * o;
@@ -106,9 +93,9 @@ class ProjectTokensFn : public torch::autograd::Function<ProjectTokensFn> {
           ge_row[i] += g[i];
           gp_row[i] += g[i];
         }
-        if (gbk != nullptr) {
-          for (int64_t i = 0; i < o; ++i) gbk[i] += g[i];
-        }
+      }
+      if (need_b) {  // column sums of gy, as BatchedLinear's bias gradient
+        kernels::LinearBiasGrad(B * T, o, gyp + k * B * T * o, gb.data_ptr<float>() + k * o);
       }
       const float* wk = wp + k * d * o;
       if (need_w) {
