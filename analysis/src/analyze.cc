@@ -93,6 +93,15 @@ Status CheckInput(const TraceSet& traces, const AnalysisOptions& options, Analys
     ctx.jobs.push_back(j);
     ctx.grid_jobs[traces.jobs[j].grid_index].push_back(j);
   }
+  for (const auto& [grid, jobs] : ctx.grid_jobs) {
+    GridPointInfo info;
+    info.grid_index = grid;
+    info.n_jobs = static_cast<std::int64_t>(jobs.size());
+    const TraceJob& first = traces.jobs[jobs.front()];
+    info.control = ctx.IsControl(first);
+    info.hparams.assign(first.hparams.begin(), first.hparams.end());
+    ctx.result.grid_points.push_back(std::move(info));
+  }
   ctx.result.n_jobs = static_cast<std::int64_t>(ctx.jobs.size());
   ctx.result.n_jobs_skipped = failed;
   if (failed > 0) ctx.Note(std::to_string(failed) + " failed job(s) skipped");

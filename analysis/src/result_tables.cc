@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "phasesweep/analysis/answers.h"
 #include "phasesweep/analysis/descriptive.h"
 
 namespace phasesweep::analysis::internal {
@@ -313,10 +314,19 @@ Table Tests(const AnalysisResult& r) {
                         Col(v, "rejected", [](const T& t) { return I(t.rejected); })});
 }
 
+Table Answers(const AnalysisResult& r) {
+  const std::vector<Answer> answers = BuildAnswers(r);
+  using A = Answer;
+  return Make("answers", {Col(answers, "id", [](const A& a) { return I(a.id); }),
+                          Col(answers, "topic", [](const A& a) { return a.topic; }),
+                          Col(answers, "answer", [](const A& a) { return a.text; })});
+}
+
 }  // namespace
 
 std::vector<Table> BuildAnalysisTables(const AnalysisResult& r) {
   std::vector<Table> tables = {
+      Answers(r),
       Traces(r),
       Transitions(r),
       Significance(r),

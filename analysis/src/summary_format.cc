@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "phasesweep/analysis/analyze.h"
+#include "phasesweep/analysis/answers.h"
 
 namespace phasesweep::analysis {
 namespace {
@@ -45,7 +46,8 @@ std::string FormatSummary(const AnalysisResult& r) {
   for (const auto& m : r.metrics) os << " " << m;
   os << "\n"
      << r.tests.size() << " p-values adjusted together (" << adjust << "), alpha " << alpha
-     << "; * = rejected after adjustment\n";
+     << "; * = rejected after adjustment\n\n"
+     << FormatAnswers(BuildAnswers(r));
 
   os << "\nTransition steps (median of seed midpoints, " << conf << " BCa interval; found/seeds)\n";
   std::map<std::pair<std::string, std::int64_t>, std::vector<const TransitionSummary*>> by;

@@ -176,7 +176,7 @@ TEST(AnalyzeCommandTest, HypothesesAndBandsAreStored) {
   for (const auto& t : *tables) names.push_back(t.name);
   EXPECT_EQ(names,
             (std::vector<std::string>{
-                "bands", "early_stop_summaries", "early_stops", "effect_levels", "effect_pairs",
+                "answers", "bands", "early_stop_summaries", "early_stops", "effect_levels", "effect_pairs",
                 "effects", "notes", "ordering_lags", "orderings", "phase_comparisons",
                 "phase_summaries", "phases", "significance", "tests", "traces", "transitions"}));
   EXPECT_EQ(attrs.at("setting.adjust"), "bh");

@@ -148,10 +148,20 @@ struct EarlyStopSummary {
   double ci_low = kNoValue, ci_high = kNoValue;  // Clopper-Pearson
 };
 
+// One grid point of the analysed jobs: its hyperparameters (from its first job, the swept keys
+// plus the control key) and whether it is a control (hparams[control_key] true/1/yes).
+struct GridPointInfo {
+  std::int64_t grid_index = 0;
+  bool control = false;
+  std::int64_t n_jobs = 0;
+  std::vector<std::pair<std::string, std::string>> hparams;  // sorted by key
+};
+
 struct AnalysisResult {
   std::vector<std::string> metrics;  // analysed
   std::int64_t n_jobs = 0, n_jobs_skipped = 0;
   std::vector<std::pair<std::string, std::string>> settings;  // resolved options, for provenance
+  std::vector<GridPointInfo> grid_points;                      // by grid index
   std::vector<TraceResult> traces;
   std::vector<TransitionSummary> transitions;
   std::vector<SignificanceSummary> significance;
