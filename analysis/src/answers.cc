@@ -333,7 +333,7 @@ std::string AnswerControl(const AnalysisResult& r) {
       s += ": the pattern needs the real labels";
     } else if (c.n_control > 0 && c.n_regular > 0 &&
                c.k_control * c.n_regular >= c.k_regular * c.n_control) {
-      s += ": controls show it as often, so it is not evidence of learned structure";
+      s += ": controls show it at least as often, so it is not evidence of learned structure";
     } else {
       s += ": not enough evidence that regular seeds show it more often";
     }
