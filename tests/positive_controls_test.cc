@@ -1,8 +1,10 @@
 // Positive controls of the whole chain (train -> probe -> analyse) on a tiny grokking sweep:
 // a larger train fraction groks earlier across seeds (the effects table says so, significantly
 // after adjustment), the random-label control never shows the test-accuracy jump, and the test
-// loss peaks before it falls. One sweep (modular addition mod 23, 8 seeds x train fraction
-// 0.5 / 0.8 x random labels, 800 steps), shared by the three tests; a few minutes on 2 cores.
+// loss peaks before it falls. One sweep (modular addition mod 23, 12 seeds x train fraction
+// 0.5 / 0.8 x random labels, 800 steps), shared by the three tests; ~2 min on 2 shared cores.
+// Only test_acc is analysed and the per-trace surrogate test is off, so the family of adjusted
+// p-values is small (about a dozen) and the train-fraction effect can pass Holm's adjustment.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -46,11 +48,12 @@ class PositiveControls : public ::testing::Test {
         kExe + " run " + kSmoke +
             " task.p=23 model.d_model=32 model.heads=4 model.d_mlp=128 optimizer.lr=0.01"
             " optimizer.weight_decay=2.0 task.train_fraction=0.5,0.8"
-            " task.random_labels=false,true 'sweep.seeds=range(8)' training.steps=800"
+            " task.random_labels=false,true 'sweep.seeds=range(12)' training.steps=800"
             " probes.every=10 probes.batch=64"
             " 'probes.metrics=[train_loss, test_loss, train_acc, test_acc]'"
             " analysis.effect_kind=changepoint 'analysis.thresholds=[test_acc>=0.9:3]'"
-            " 'analysis.stability_metrics=[]' --analyze -q -o pc.h5",
+            " 'analysis.stability_metrics=[]' 'analysis.metrics=[test_acc]' analysis.surrogates=0"
+            " --analyze -q -o pc.h5",
         dir_->path());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     path_ = new std::string(dir_->path() + "/pc.h5");
@@ -117,8 +120,8 @@ TEST_F(PositiveControls, RandomLabelControlNeverJumps) {
       regular_jumps += best >= 0.9;
     }
   }
-  EXPECT_EQ(controls, 16);
-  EXPECT_GE(regular_jumps, 8);  // the jump exists where the labels are real
+  EXPECT_EQ(controls, 24);
+  EXPECT_GE(regular_jumps, 12);  // the jump exists where the labels are real
   // The analysis agrees: no control trace has a test_acc threshold crossing.
   const auto& traces = Find(*tables_, "traces");
   const auto& m = Column<std::string>(traces, "metric");
@@ -152,7 +155,7 @@ TEST_F(PositiveControls, TestLossPeaksBeforeItFalls) {
     // Memorisation drives the test loss above its initial value; it falls at the jump.
     peak_first += *peak > loss.front() && i_peak < i_jump && loss.back() < 0.5 * *peak;
   }
-  EXPECT_GE(grokked, 8);
+  EXPECT_GE(grokked, 12);
   EXPECT_GE(peak_first * 10, grokked * 8) << peak_first << "/" << grokked;
 }
 

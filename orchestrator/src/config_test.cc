@@ -62,13 +62,15 @@ TEST(ConfigTest, EmbeddedDefaultIsTheEmbeddingStabilityStudy) {
   EXPECT_EQ(r->base.at("name").AsString(), "embedding-stability");
   EXPECT_EQ(r->base.at("task.name").AsString(), "modular_arithmetic");
   EXPECT_EQ(r->base.at("model.name").AsString(), "transformer");
-  EXPECT_EQ(r->seeds.size(), 8u);
+  EXPECT_EQ(r->seeds.size(), 16u);  // enough for an exact test to survive the adjustment
+  EXPECT_EQ(r->grid.size(), 3u);     // weight decay, train fraction, random-label control
   const auto& metrics = r->base.at("probes.metrics").AsStringList();
   EXPECT_NE(std::find(metrics.begin(), metrics.end(), "test_acc"), metrics.end());
 }
 
 TEST(ConfigTest, ShippedConfigsAreValid) {
-  for (const char* name : {"embedding_stability.yaml", "smoke.yaml"}) {
+  for (const char* name : {"embedding_stability.yaml", "smoke.yaml", "grokking.yaml",
+                           "sparse_parity.yaml", "in_context_copy.yaml"}) {
     auto r = LoadSweepSpec({std::string(PHASESWEEP_SOURCE_DIR) + "/configs/" + name}, {});
     EXPECT_TRUE(r.ok()) << name << ": " << r.status().message();
   }
