@@ -18,7 +18,7 @@ TEST(CliTest, PlanWithoutFileShowsTheEmbeddedDefaultStudy) {
   ProcessResult r = RunCommand(kExe + " plan");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("name: embedding-stability"), std::string::npos);
-  EXPECT_NE(r.out.find("jobs         8"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("jobs         128"), std::string::npos) << r.out;  // 8 grid points x 16 seeds
 }
 
 TEST(CliTest, PlanListsEightJobsWithStableIds) {
