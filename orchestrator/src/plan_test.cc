@@ -117,7 +117,9 @@ TEST(PlanTest, MemoryEstimateGrowsWithModel) {
 
 TEST(PlanCommandTest, PrintsJobsTableAndJson) {
   PlanCommandOptions options;
-  options.args = SplitConfigArgs({"optimizer.weight_decay=0.1,1.0", "sweep.seeds=range(4)"});
+  // The default study also sweeps train fraction and the control: pinned here.
+  options.args = SplitConfigArgs({"optimizer.weight_decay=0.1,1.0", "sweep.seeds=range(4)",
+                                  "task.train_fraction=0.5", "task.random_labels=false"});
   EXPECT_TRUE(options.args.config_path.empty());
   std::ostringstream out, err;
   ASSERT_EQ(RunPlanCommand(options, out, err), 0) << err.str();
