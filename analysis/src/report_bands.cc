@@ -191,7 +191,7 @@ std::string Raster(const ReportData& data, const std::string& metric, int max_ro
   if (marks == 0) note += "; no transition was found in any of them";
   return "<figure class=\"raster\" data-metric=\"" + Esc(metric) + "\">" + p.Finish() +
          "<figcaption>Per-seed transitions of " + Esc(metric) + ": one row per seed, one mark per "
-         "kind found — " + Esc(note) + ".</figcaption></figure>";
+         "kind found (● changepoint, ■ steepest, ▲ threshold, ◆ settle) — " + Esc(note) + ".</figcaption></figure>";
 }
 
 }  // namespace

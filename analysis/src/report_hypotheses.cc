@@ -57,23 +57,24 @@ std::string OrderingFigure(const ReportData& data, const std::string& pair,
   const Scale x(lo - pad, hi + pad, p.left(), p.right());
   p.Axes(x, Scale(), "lag in steps (A − B; below 0: A first)", "", true, false);
   p.Line(x(0), p.top(), x(0), p.bottom(), "stroke=\"#444\" stroke-dasharray=\"3 3\"");
-  std::string caption = "<b>" + Esc(pair) + "</b>: each dot is one seed's lag; black bar: median, "
-                        "thick line: its interval.<ul>";
+  std::string caption = "<b>" + Esc(pair) + "</b>: each dot is one seed's lag (jittered vertically); black bar: median, "
+                        "grey line: its interval.<ul>";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const std::size_t r = rows[i];
     const double yy = p.top() + row_h * (i + 0.5);
     p.Text(p.left() - 8, yy + 4, "grid " + std::to_string(o.I("grid_index", r)), "text-anchor=\"end\"");
     const auto& v = by_row[static_cast<std::int64_t>(r)];
+    const double m = o.D("median_lag", r), a = o.D("median_lag_low", r), b = o.D("median_lag_high", r);
+    if (std::isfinite(a) && std::isfinite(b)) p.Line(x(a), yy, x(b), yy, std::string("stroke=\"") + kGrey + "\" stroke-width=\"4\" stroke-opacity=\"0.6\"");
+    if (std::isfinite(m)) p.Line(x(m), yy - row_h * 0.4, x(m), yy + row_h * 0.4, "stroke=\"#000\" stroke-width=\"2.5\"");
+    if (v.empty()) p.Text(p.left() + 6, yy + 4, "no seed with both transitions", "class=\"small\"");
     p.Add("<g class=\"lags\" data-row=\"" + std::to_string(r) + "\" data-n=\"" + std::to_string(v.size()) + "\">");
     for (std::size_t k : Subsample(v.size(), kMaxDotsPerRow)) {
       p.Add("<circle class=\"lag\" cx=\"" + Coord(x(v[k])) + "\" cy=\"" + Coord(yy + Jitter(k) * row_h * 0.3) +
-            "\" r=\"3\" fill=\"" + kBlue + "\" fill-opacity=\"0.6\"><title>lag " + Num(v[k], 5) +
+            "\" r=\"3.5\" fill=\"" + kOrange + "\" stroke=\"#000\" stroke-width=\"0.5\"><title>lag " + Num(v[k], 5) +
             " steps</title></circle>");
     }
     p.Add("</g>");
-    const double m = o.D("median_lag", r), a = o.D("median_lag_low", r), b = o.D("median_lag_high", r);
-    if (std::isfinite(a) && std::isfinite(b)) p.Line(x(a), yy, x(b), yy, std::string("stroke=\"") + kBlack + "\" stroke-width=\"3\" stroke-opacity=\"0.5\"");
-    if (std::isfinite(m)) p.Line(x(m), yy - row_h * 0.4, x(m), yy + row_h * 0.4, "stroke=\"#000\" stroke-width=\"2.5\"");
     caption += "<li>grid " + std::to_string(o.I("grid_index", r)) + ": " +
                std::to_string(o.I("n_seeds", r)) + " seeds, A first " + std::to_string(o.I("n_a_first", r)) +
                ", B first " + std::to_string(o.I("n_b_first", r)) + ", tied " + std::to_string(o.I("n_tied", r)) +

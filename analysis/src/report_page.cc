@@ -21,6 +21,7 @@ dl.prov{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px}dl.prov 
 dl.prov dd{margin:0;word-break:break-all}
 .banner{background:#fff4e0;border-left:4px solid #E69F00;padding:8px 12px;margin:12px 0}
 .figs{display:flex;flex-wrap:wrap;gap:10px}figure{margin:0 0 12px;max-width:100%}
+figure.band{width:430px}
 figcaption{font-size:13px;color:#333;max-width:900px}figcaption ul{margin:4px 0;padding-left:18px}
 svg{font-size:11px;background:#fff;max-width:100%;height:auto}svg .lbl{font-size:12px;fill:#222}
 svg .small{font-size:10px}svg text{fill:#333}

@@ -162,8 +162,10 @@ std::string EarlyStopSection(const ReportData& data, int max_rows) {
   for (std::size_t r = 0; r < s.rows(); ++r) {
     caption += "<li>grid " + std::to_string(s.I("grid_index", r)) + ": stopped " + std::to_string(s.I("n_stopped", r)) + " of " +
                std::to_string(s.I("n", r)) + "; cut short " + std::to_string(s.I("n_cut_short", r)) + " of " +
-               std::to_string(s.I("n_with_reference", r)) + " with a reference transition (" + Num(s.D("fraction", r), 2) + ", interval " +
-               Num(s.D("fraction_low", r), 2) + "–" + Num(s.D("fraction_high", r), 2) + ")</li>";
+               std::to_string(s.I("n_with_reference", r)) + " with a reference transition" +
+               (std::isfinite(s.D("fraction", r)) ? " (" + Num(s.D("fraction", r), 2) + ", interval " + Num(s.D("fraction_low", r), 2) +
+                                                        "–" + Num(s.D("fraction_high", r), 2) + ")"
+                                                  : "") + "</li>";
   }
   const auto it = data.analysis_attributes.find("setting.early_stop");
   return "<section id=\"early-stopping\"><h2>Early stopping</h2>" +

@@ -36,7 +36,7 @@ constexpr char kConfig[] =
 // Writes `jobs` into a new results file; returns its path.
 std::string WriteResults(const Scratch& dir, const std::vector<TraceJob>& jobs,
                          const std::string& config = kConfig) {
-  return testutil::WriteResults(dir, jobs, config);
+  return testutil::WriteTraceJobs(dir, jobs, config);
 }
 
 const storage::Table& FindTable(const std::vector<storage::Table>& tables,

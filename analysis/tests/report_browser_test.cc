@@ -77,7 +77,7 @@ TEST_F(ReportBrowserTest, ReportRendersWithoutConsoleErrors) {
   SyntheticSweepSpec spec;
   spec.seeds = 5;
   spec.probes = 120;
-  const std::string results = testutil::WriteResults(
+  const std::string results = testutil::WriteTraceJobs(
       dir, MakeSyntheticSweep(spec).jobs, "name: browser-test\nanalysis:\n  surrogates: 19\n  bootstrap: 300\n");
   ReportRequest request;
   request.results_path = results;

@@ -101,7 +101,7 @@ const std::vector<T>& Col(const storage::Table& t, const std::string& name) {
 
 TEST(ReportTest, FiguresMatchTheAnalysis) {
   Scratch dir("report_test");
-  const std::string path = testutil::WriteResults(dir, Synthetic(), kConfig);
+  const std::string path = testutil::WriteTraceJobs(dir, Synthetic(), kConfig);
   std::string log;
   const std::string html = Report(path, &log);
   EXPECT_NE(log.find("analysing"), std::string::npos) << "no /analysis: the report runs it first";
@@ -167,7 +167,7 @@ TEST(ReportTest, FiguresMatchTheAnalysis) {
 
 TEST(ReportTest, AnswersShownFirstAndFreshAnalysisIsReused) {
   Scratch dir("report_test");
-  const std::string path = testutil::WriteResults(dir, Synthetic(3, 60), kConfig);
+  const std::string path = testutil::WriteTraceJobs(dir, Synthetic(3, 60), kConfig);
   std::string log;
   Report(path, &log);  // runs the analysis
   std::map<std::string, std::string> attrs;
@@ -192,7 +192,7 @@ TEST(ReportTest, AnswersShownFirstAndFreshAnalysisIsReused) {
 
 TEST(ReportTest, AnalysisOlderThanLastMergeIsRerun) {
   Scratch dir("report_test");
-  const std::string path = testutil::WriteResults(dir, Synthetic(3, 60), kConfig);
+  const std::string path = testutil::WriteTraceJobs(dir, Synthetic(3, 60), kConfig);
   std::string log;
   Report(path, &log);
   std::map<std::string, std::string> attrs;
@@ -240,7 +240,7 @@ TEST(ReportTest, AllJobsFailedShowsTheErrors) {
 
 TEST(ReportTest, SingleSeedShowsTracesAndSaysWhatNeedsMoreSeeds) {
   Scratch dir("report_test");
-  const std::string html = Report(testutil::WriteResults(dir, Synthetic(1, 60), kConfig));
+  const std::string html = Report(testutil::WriteTraceJobs(dir, Synthetic(1, 60), kConfig));
   EXPECT_NE(html.find("Each grid point has a single seed"), std::string::npos);
   const auto figures = Elements(html, "<figure class=\"band\"", "</figure>");
   ASSERT_FALSE(figures.empty());
@@ -271,7 +271,7 @@ TEST(ReportTest, NanAndDivergedTracesAreGaps) {
 
 TEST(ReportTest, SeedLinesAreSubsampledWithANote) {
   Scratch dir("report_test");
-  const std::string path = testutil::WriteResults(dir, Synthetic(6, 60), kConfig);
+  const std::string path = testutil::WriteTraceJobs(dir, Synthetic(6, 60), kConfig);
   ReportRequest request;
   request.max_seed_lines = 2;
   const std::string html = Report(path, nullptr, request);
@@ -301,7 +301,7 @@ TEST(ReportTest, NotAResultsFileIsAOneLineErrorWithExitStatus2) {
 
 TEST(ReportTest, RunReportWritesBesideTheResultsByDefault) {
   Scratch dir("report_test");
-  const std::string path = testutil::WriteResults(dir, Synthetic(2, 40), kConfig);
+  const std::string path = testutil::WriteTraceJobs(dir, Synthetic(2, 40), kConfig);
   ReportRequest request;
   request.results_path = path;
   std::ostringstream log;

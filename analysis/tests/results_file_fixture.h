@@ -80,7 +80,7 @@ inline std::string WriteRecords(const Scratch& dir, const std::vector<storage::J
   return path;
 }
 
-inline std::string WriteResults(const Scratch& dir, const std::vector<TraceJob>& jobs,
+inline std::string WriteTraceJobs(const Scratch& dir, const std::vector<TraceJob>& jobs,
                                 const std::string& config) {
   std::vector<storage::JobRecord> records;
   for (const auto& j : jobs) records.push_back(ToRecord(j));
