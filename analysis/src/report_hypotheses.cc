@@ -13,7 +13,7 @@
 namespace phasesweep::analysis::report {
 namespace {
 
-constexpr std::size_t kMaxDotsPerRow = 300;
+constexpr std::size_t kMaxDotsPerRow = 100;
 constexpr std::size_t kMaxEffectFigures = 48;
 
 // Deterministic jitter in [-1, 1] for dot i.

@@ -24,7 +24,7 @@ struct ReportRequest {
   // figure says how many are drawn.
   int max_seed_lines = 40;
   // Seed lines for the whole page, at most (shared between the bands; keeps big sweeps light).
-  int max_page_seed_lines = 1500;
+  int max_page_seed_lines = 800;
   // Rows of the per-seed figures (rasters, phases, early stopping), per figure, at most.
   int max_rows = 120;
   bool analyze = true;  // run the analysis first when /analysis is missing or stale
