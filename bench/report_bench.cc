@@ -71,8 +71,8 @@ int main(int argc, char** argv) {
     auto merged = writer->Merge();
     if (!merged.ok()) return std::fprintf(stderr, "%s\n", merged.status().message().c_str()), 1;
   }
-  std::printf("wrote %zu jobs x %d probes x %zu metrics in %.1f s: %s (%.0f MB)\n",
-              set.jobs.size(), spec.probes, spec.metrics.size(), Seconds(t0), path.c_str(),
+  std::printf("wrote %zu jobs x %d probes x %zu metrics in %.1f s: %s (%.0f MB)\n", set.jobs.size(),
+              spec.probes, spec.metrics.size(), Seconds(t0), path.c_str(),
               std::filesystem::file_size(path) / 1e6);
 
   analysis::ReportRequest request;

@@ -16,7 +16,8 @@ constexpr const char* kKinds[] = {"changepoint", "steepest", "threshold", "settl
 std::map<std::pair<std::string, std::int64_t>, std::vector<std::size_t>> ByMetricGrid(
     const TableView& t) {
   std::map<std::pair<std::string, std::int64_t>, std::vector<std::size_t>> out;
-  for (std::size_t r = 0; r < t.rows(); ++r) out[{t.S("metric", r), t.I("grid_index", r)}].push_back(r);
+  for (std::size_t r = 0; r < t.rows(); ++r)
+    out[{t.S("metric", r), t.I("grid_index", r)}].push_back(r);
   return out;
 }
 
@@ -100,19 +101,21 @@ std::string BandFigure(const ReportData& data, const std::string& metric, std::i
                               "–" + Num(b, 4) + ", found in " + std::to_string(tr.I("n_found", r)) +
                               " of " + std::to_string(tr.I("n_seeds", r)) + " seeds";
     p.Add("<g class=\"transition\"><rect class=\"span\" data-kind=\"" + kind + "\" data-lo=\"" +
-          Num(a, 10) + "\" data-hi=\"" + Num(b, 10) + "\" data-median=\"" + Num(m, 10) +
-          "\" x=\"" + Coord(x(a)) + "\" y=\"" + std::to_string(p.top()) + "\" width=\"" +
+          Num(a, 10) + "\" data-hi=\"" + Num(b, 10) + "\" data-median=\"" + Num(m, 10) + "\" x=\"" +
+          Coord(x(a)) + "\" y=\"" + std::to_string(p.top()) + "\" width=\"" +
           Coord(std::max(1.0, x(b) - x(a))) + "\" height=\"" +
           std::to_string(p.bottom() - p.top()) + "\" fill=\"" + KindColour(kind) +
           "\" fill-opacity=\"0.18\"><title>" + Esc(title) + "</title></rect>");
     p.Line(x(m), p.top(), x(m), p.bottom(),
-           "stroke=\"" + std::string(KindColour(kind)) + "\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"");
+           "stroke=\"" + std::string(KindColour(kind)) +
+               "\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"");
     p.Add("</g>");
   }
   for (const auto& l : lines) {
     p.Add("<path class=\"seed\" d=\"" + LinePath(l.steps, l.values, x, y) +
-          "\" fill=\"none\" stroke=\"" + kGrey + "\" stroke-width=\"0.8\" stroke-opacity=\"0.55\"><title>seed " +
-          std::to_string(l.seed) + " · job " + Esc(l.job_id) + "</title></path>");
+          "\" fill=\"none\" stroke=\"" + kGrey +
+          "\" stroke-width=\"0.8\" stroke-opacity=\"0.55\"><title>seed " + std::to_string(l.seed) +
+          " · job " + Esc(l.job_id) + "</title></path>");
   }
   p.Add("<path class=\"iqr\" d=\"" + BandPath(steps, q25, q75, x, y) + "\" fill=\"" + kSkyBlue +
         "\" fill-opacity=\"0.4\" stroke=\"none\"/>");
@@ -147,10 +150,12 @@ std::string Raster(const ReportData& data, const std::string& metric, int max_ro
   });
   const std::size_t total = rows.size();
   std::vector<std::size_t> keep;
-  for (std::size_t i : Subsample(rows.size(), static_cast<std::size_t>(max_rows))) keep.push_back(rows[i]);
+  for (std::size_t i : Subsample(rows.size(), static_cast<std::size_t>(max_rows)))
+    keep.push_back(rows[i]);
   for (std::size_t r : keep)
     for (const char* k : kKinds) {
-      const double lo = t.D(std::string(k) + "_step_lo", r), hi = t.D(std::string(k) + "_step_hi", r);
+      const double lo = t.D(std::string(k) + "_step_lo", r),
+                   hi = t.D(std::string(k) + "_step_hi", r);
       if (lo >= 0 && hi >= 0) x0 = std::min(x0, lo), x1 = std::max(x1, hi);
     }
   for (const auto& [key, lines] : data.seed_lines)
@@ -161,7 +166,8 @@ std::string Raster(const ReportData& data, const std::string& metric, int max_ro
   const int row_h = keep.size() > 60 ? 6 : 12;
   Plot p(900, 62 + row_h * static_cast<int>(keep.size()), "transition raster of " + metric, 150);
   const Scale x = StepScale(data, x0, x1, p.left(), p.right());
-  p.Axes(x, Scale(), "training step (midpoint of the transition's probe interval)", "", true, false);
+  p.Axes(x, Scale(), "training step (midpoint of the transition's probe interval)", "", true,
+         false);
   std::int64_t last_grid = -2;
   int marks = 0;
   for (std::size_t i = 0; i < keep.size(); ++i) {
@@ -172,10 +178,13 @@ std::string Raster(const ReportData& data, const std::string& metric, int max_ro
       p.Line(p.left() - 140, yy - row_h / 2.0, p.right(), yy - row_h / 2.0, "stroke=\"#bbb\"");
       p.Text(p.left() - 140, yy + 4, "grid " + std::to_string(last_grid), "class=\"small\"");
     }
-    if (row_h >= 12) p.Text(p.left() - 6, yy + 4, "seed " + std::to_string(t.I("seed", r)), "text-anchor=\"end\" class=\"small\"");
+    if (row_h >= 12)
+      p.Text(p.left() - 6, yy + 4, "seed " + std::to_string(t.I("seed", r)),
+             "text-anchor=\"end\" class=\"small\"");
     p.Add("<g class=\"raster-row\" data-job=\"" + Esc(t.S("job_id", r)) + "\">");
     for (const char* k : kKinds) {
-      const double lo = t.D(std::string(k) + "_step_lo", r), hi = t.D(std::string(k) + "_step_hi", r);
+      const double lo = t.D(std::string(k) + "_step_lo", r),
+                   hi = t.D(std::string(k) + "_step_hi", r);
       if (!(lo >= 0 && hi >= 0)) continue;
       const double mid = (lo + hi) / 2;
       p.Add(KindMark(k, x(mid), yy, row_h >= 12 ? 4.5 : 3,
@@ -187,11 +196,14 @@ std::string Raster(const ReportData& data, const std::string& metric, int max_ro
     p.Add("</g>");
   }
   std::string note = std::to_string(total) + " seeds";
-  if (keep.size() < total) note += ", " + std::to_string(keep.size()) + " rows drawn (evenly subsampled)";
+  if (keep.size() < total)
+    note += ", " + std::to_string(keep.size()) + " rows drawn (evenly subsampled)";
   if (marks == 0) note += "; no transition was found in any of them";
   return "<figure class=\"raster\" data-metric=\"" + Esc(metric) + "\">" + p.Finish() +
-         "<figcaption>Per-seed transitions of " + Esc(metric) + ": one row per seed, one mark per "
-         "kind found (● changepoint, ■ steepest, ▲ threshold, ◆ settle) — " + Esc(note) + ".</figcaption></figure>";
+         "<figcaption>Per-seed transitions of " + Esc(metric) +
+         ": one row per seed, one mark per "
+         "kind found (● changepoint, ■ steepest, ▲ threshold, ◆ settle) — " +
+         Esc(note) + ".</figcaption></figure>";
 }
 
 }  // namespace
@@ -205,18 +217,21 @@ const char* KindColour(const std::string& kind) {
 
 std::string KindMark(const std::string& kind, double x, double y, double r,
                      const std::string& title) {
-  const std::string fill = std::string("fill=\"") + KindColour(kind) + "\" class=\"mark\" data-kind=\"" + kind + "\"";
+  const std::string fill =
+      std::string("fill=\"") + KindColour(kind) + "\" class=\"mark\" data-kind=\"" + kind + "\"";
   const std::string t = "<title>" + Esc(title) + "</title>";
   if (kind == "changepoint")
-    return "<circle cx=\"" + Coord(x) + "\" cy=\"" + Coord(y) + "\" r=\"" + Coord(r) + "\" " + fill + ">" + t + "</circle>";
+    return "<circle cx=\"" + Coord(x) + "\" cy=\"" + Coord(y) + "\" r=\"" + Coord(r) + "\" " +
+           fill + ">" + t + "</circle>";
   if (kind == "steepest")
     return "<rect x=\"" + Coord(x - r) + "\" y=\"" + Coord(y - r) + "\" width=\"" + Coord(2 * r) +
            "\" height=\"" + Coord(2 * r) + "\" " + fill + ">" + t + "</rect>";
   if (kind == "threshold")
-    return "<path d=\"M" + Coord(x) + " " + Coord(y - r) + "L" + Coord(x + r) + " " + Coord(y + r) + "L" +
-           Coord(x - r) + " " + Coord(y + r) + "Z\" " + fill + ">" + t + "</path>";
+    return "<path d=\"M" + Coord(x) + " " + Coord(y - r) + "L" + Coord(x + r) + " " + Coord(y + r) +
+           "L" + Coord(x - r) + " " + Coord(y + r) + "Z\" " + fill + ">" + t + "</path>";
   return "<path d=\"M" + Coord(x) + " " + Coord(y - r) + "L" + Coord(x + r) + " " + Coord(y) + "L" +
-         Coord(x) + " " + Coord(y + r) + "L" + Coord(x - r) + " " + Coord(y) + "Z\" " + fill + ">" + t + "</path>";
+         Coord(x) + " " + Coord(y + r) + "L" + Coord(x - r) + " " + Coord(y) + "Z\" " + fill + ">" +
+         t + "</path>";
 }
 
 Scale StepScale(const ReportData& data, double lo, double hi, double r0, double r1) {

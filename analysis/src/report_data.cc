@@ -81,16 +81,19 @@ const storage::Column* TableView::Find(const std::string& column) const {
 double TableView::D(const std::string& column, std::size_t row) const {
   const storage::Column* c = Find(column);
   if (!c) return std::numeric_limits<double>::quiet_NaN();
-  if (auto* d = std::get_if<std::vector<double>>(&c->values)) return row < d->size() ? (*d)[row] : std::numeric_limits<double>::quiet_NaN();
+  if (auto* d = std::get_if<std::vector<double>>(&c->values))
+    return row < d->size() ? (*d)[row] : std::numeric_limits<double>::quiet_NaN();
   if (auto* i = std::get_if<std::vector<int64_t>>(&c->values))
-    return row < i->size() ? static_cast<double>((*i)[row]) : std::numeric_limits<double>::quiet_NaN();
+    return row < i->size() ? static_cast<double>((*i)[row])
+                           : std::numeric_limits<double>::quiet_NaN();
   return std::numeric_limits<double>::quiet_NaN();
 }
 
 std::int64_t TableView::I(const std::string& column, std::size_t row) const {
   const storage::Column* c = Find(column);
   if (!c) return -1;
-  if (auto* i = std::get_if<std::vector<int64_t>>(&c->values)) return row < i->size() ? (*i)[row] : -1;
+  if (auto* i = std::get_if<std::vector<int64_t>>(&c->values))
+    return row < i->size() ? (*i)[row] : -1;
   if (auto* d = std::get_if<std::vector<double>>(&c->values)) {
     return row < d->size() && std::isfinite((*d)[row]) ? static_cast<std::int64_t>((*d)[row]) : -1;
   }
@@ -100,7 +103,8 @@ std::int64_t TableView::I(const std::string& column, std::size_t row) const {
 std::string TableView::S(const std::string& column, std::size_t row) const {
   const storage::Column* c = Find(column);
   if (!c) return "";
-  if (auto* s = std::get_if<std::vector<std::string>>(&c->values)) return row < s->size() ? (*s)[row] : "";
+  if (auto* s = std::get_if<std::vector<std::string>>(&c->values))
+    return row < s->size() ? (*s)[row] : "";
   return "";
 }
 
@@ -126,9 +130,15 @@ Status ReadTables(const std::string& path, ReportData* data) {
 Status RefreshAnalysis(const ReportRequest& request, ReportData* data, std::ostream& log) {
   PHASESWEEP_RETURN_IF_ERROR(ReadTables(request.results_path, data));
   const bool stale = data->has_analysis && Stale(data->analysis_attributes, data->provenance);
+  if (!request.analyze && !data->has_analysis) {
+    data->no_analysis_reason =
+        "the file has no /analysis and the report was asked not to run it (--no-analyze); run "
+        "`phasesweep analyze " +
+        request.results_path + "`";
+  }
   if (!request.analyze || (data->has_analysis && !stale)) return Status::Ok();
-  const std::string why = data->has_analysis ? "/analysis is older than the last merge ("
-                                                   + data->provenance.last_merge_utc + ")"
+  const std::string why = data->has_analysis ? "/analysis is older than the last merge (" +
+                                                   data->provenance.last_merge_utc + ")"
                                              : "the file has no /analysis yet";
   log << "phasesweep report: analysing " << request.results_path << " first: " << why << "\n";
   AnalyzeRequest analyze;
@@ -140,8 +150,8 @@ Status RefreshAnalysis(const ReportRequest& request, ReportData* data, std::ostr
     return ReadTables(request.results_path, data);
   }
   if (data->has_analysis) {  // e.g. a sweep holds the writer lock: show the older analysis
-    data->analysis_note = "This analysis is older than the last merge; refreshing it failed: " +
-                          st.message();
+    data->analysis_note =
+        "This analysis is older than the last merge; refreshing it failed: " + st.message();
     return Status::Ok();
   }
   if (st.code() == Status::Code::kInvalidArgument && data->counts.done == 0) {

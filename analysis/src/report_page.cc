@@ -41,14 +41,16 @@ std::string Attr(const ReportData& data, const std::string& name) {
 std::string Answers(const ReportData& data) {
   const TableView t = data.Table("answers");
   std::string out = "<section id=\"answers\"><h2>Answers</h2>";
-  if (t.rows() == 0) return out + "<p class=\"note\">no answers stored (older analysis)</p></section>";
+  if (t.rows() == 0)
+    return out + "<p class=\"note\">no answers stored (older analysis)</p></section>";
   std::vector<std::size_t> rows(t.rows());
   for (std::size_t r = 0; r < rows.size(); ++r) rows[r] = r;
-  std::stable_sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) { return t.I("id", a) < t.I("id", b); });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [&](std::size_t a, std::size_t b) { return t.I("id", a) < t.I("id", b); });
   out += "<ol class=\"answers\">";
   for (std::size_t r : rows)
-    out += "<li value=\"" + std::to_string(t.I("id", r)) + "\"><b>" + Esc(t.S("topic", r)) + "</b> " +
-           Esc(t.S("answer", r)) + "</li>";
+    out += "<li value=\"" + std::to_string(t.I("id", r)) + "\"><b>" + Esc(t.S("topic", r)) +
+           "</b> " + Esc(t.S("answer", r)) + "</li>";
   return out + "</ol></section>";
 }
 
@@ -59,49 +61,67 @@ std::string Provenance(const ReportData& data) {
     return v.empty() ? std::string() : "<dt>" + Esc(k) + "</dt><dd>" + Esc(v) + "</dd>";
   };
   std::string jobs = std::to_string(c.total()) + " planned: " + std::to_string(c.done) + " done, " +
-                     std::to_string(c.failed) + " failed, " + std::to_string(c.diverged) + " diverged, " +
-                     std::to_string(c.running) + " running, " + std::to_string(c.pending) + " pending";
+                     std::to_string(c.failed) + " failed, " + std::to_string(c.diverged) +
+                     " diverged, " + std::to_string(c.running) + " running, " +
+                     std::to_string(c.pending) + " pending";
   std::string settings;
-  for (const char* k : {"alpha", "adjust", "surrogate", "surrogates", "bootstrap", "confidence", "seed"})
+  for (const char* k :
+       {"alpha", "adjust", "surrogate", "surrogates", "bootstrap", "confidence", "seed"})
     if (!Attr(data, std::string("setting.") + k).empty())
-      settings += (settings.empty() ? "" : ", ") + std::string(k) + " " + Attr(data, std::string("setting.") + k);
-  std::string out = "<section id=\"provenance\"><h2>Provenance</h2><dl class=\"prov\">" + row("study", data.study) +
-                    row("results file", data.path) + row("config hash", p.config_hash) + row("jobs", jobs) +
-                    row("command line", p.command_line) +
-                    row("phasesweep", p.phasesweep_version + (p.git_commit.empty() ? "" : " (" + p.git_commit + ")")) +
-                    row("LibTorch", p.libtorch_version) + row("MPI", p.mpi_version) + row("HDF5", p.hdf5_version) +
-                    row("created", p.created_utc) + row("last merge", p.last_merge_utc) +
-                    row("analysed", Attr(data, "analyzed_utc")) + row("metrics analysed", Attr(data, "metrics")) +
-                    row("analysis settings", settings) + row("step axis", data.log_steps ? "log (log-spaced probes)" : "linear") +
-                    "</dl>";
-  if (!p.config_yaml.empty()) out += "<details><summary>resolved config</summary><pre>" + Esc(p.config_yaml) + "</pre></details>";
+      settings += (settings.empty() ? "" : ", ") + std::string(k) + " " +
+                  Attr(data, std::string("setting.") + k);
+  std::string out =
+      "<section id=\"provenance\"><h2>Provenance</h2><dl class=\"prov\">" +
+      row("study", data.study) + row("results file", data.path) +
+      row("config hash", p.config_hash) + row("jobs", jobs) + row("command line", p.command_line) +
+      row("phasesweep",
+          p.phasesweep_version + (p.git_commit.empty() ? "" : " (" + p.git_commit + ")")) +
+      row("LibTorch", p.libtorch_version) + row("MPI", p.mpi_version) +
+      row("HDF5", p.hdf5_version) + row("created", p.created_utc) +
+      row("last merge", p.last_merge_utc) + row("analysed", Attr(data, "analyzed_utc")) +
+      row("metrics analysed", Attr(data, "metrics")) + row("analysis settings", settings) +
+      row("step axis", data.log_steps ? "log (log-spaced probes)" : "linear") + "</dl>";
+  if (!p.config_yaml.empty())
+    out += "<details><summary>resolved config</summary><pre>" + Esc(p.config_yaml) +
+           "</pre></details>";
   return out + "</section>";
 }
 
 // What the data allows: empty sweep, no finished job, no analysis, too few seeds.
 std::string Banners(const ReportData& data) {
   std::string out;
-  auto banner = [&](const std::string& text) { out += "<p class=\"banner\">" + Esc(text) + "</p>"; };
+  auto banner = [&](const std::string& text) {
+    out += "<p class=\"banner\">" + Esc(text) + "</p>";
+  };
   const storage::LedgerCounts& c = data.counts;
   if (c.total() == 0 && data.recorded_jobs == 0) {
-    banner("This sweep is empty: the file holds no planned or recorded job, so there is nothing to show.");
+    banner(
+        "This sweep is empty: the file holds no planned or recorded job, so there is nothing to "
+        "show.");
   } else if (data.recorded_jobs == 0) {
     banner("This sweep has no recorded job yet: " + std::to_string(c.total()) + " planned, " +
-           std::to_string(c.pending) + " pending. Run it (or resume it) and make the report again.");
+           std::to_string(c.pending) +
+           " pending. Run it (or resume it) and make the report again.");
   } else if (c.done == 0 && c.failed + c.diverged > 0) {
-    banner("No job finished normally: " + std::to_string(c.failed) + " failed and " + std::to_string(c.diverged) +
+    banner("No job finished normally: " + std::to_string(c.failed) + " failed and " +
+           std::to_string(c.diverged) +
            " diverged. Their errors are in the table \"Failed and diverged jobs\" below.");
   }
   if (!data.has_analysis && !data.no_analysis_reason.empty())
     banner("No analysis could be made: " + data.no_analysis_reason);
   if (!data.analysis_note.empty()) banner(data.analysis_note);
   if (data.has_analysis && data.max_seeds_per_grid == 1) {
-    banner("Each grid point has a single seed. Its traces are shown, but the statistics across seeds need more: the "
-           "interquartile bands and the intervals of the median transition steps need at least 2 seeds per grid "
-           "point, the ordering tests (Wilcoxon, sign) at least 6 to reach p < 0.05 two-sided, and the effect tests "
-           "at least 2 seeds per level.");
+    banner(
+        "Each grid point has a single seed. Its traces are shown, but the statistics across seeds "
+        "need more: the "
+        "interquartile bands and the intervals of the median transition steps need at least 2 "
+        "seeds per grid "
+        "point, the ordering tests (Wilcoxon, sign) at least 6 to reach p < 0.05 two-sided, and "
+        "the effect tests "
+        "at least 2 seeds per level.");
   } else if (data.has_analysis && data.max_seeds_per_grid > 1 && data.max_seeds_per_grid < 6) {
-    banner("At most " + std::to_string(data.max_seeds_per_grid) + " seeds per grid point: the two-sided ordering tests "
+    banner("At most " + std::to_string(data.max_seeds_per_grid) +
+           " seeds per grid point: the two-sided ordering tests "
            "(Wilcoxon, sign) cannot reach p < 0.05 with fewer than 6 seeds.");
   }
   return out;
@@ -111,14 +131,19 @@ std::string TestsTable(const ReportData& data) {
   const TableView t = data.Table("tests");
   std::string out = "<h3 id=\"tests\">Every test</h3>";
   if (t.rows() == 0) return out + "<p class=\"note\">No test was run.</p>";
-  out += "<p class=\"note\">All p-values are adjusted together (" + Esc(Attr(data, "setting.adjust")) +
-         "); shaded rows are significant at alpha " + Esc(Attr(data, "setting.alpha")) + ".</p>"
-         "<table class=\"tests\"><thead><tr><th>#</th><th>family</th><th>what was tested</th><th>test</th>"
-         "<th>alternative</th><th>n</th><th>statistic</th><th>p</th><th>adjusted p</th></tr></thead><tbody>";
+  out += "<p class=\"note\">All p-values are adjusted together (" +
+         Esc(Attr(data, "setting.adjust")) + "); shaded rows are significant at alpha " +
+         Esc(Attr(data, "setting.alpha")) +
+         ".</p>"
+         "<table class=\"tests\"><thead><tr><th>#</th><th>family</th><th>what was "
+         "tested</th><th>test</th>"
+         "<th>alternative</th><th>n</th><th>statistic</th><th>p</th><th>adjusted "
+         "p</th></tr></thead><tbody>";
   for (std::size_t r = 0; r < t.rows(); ++r) {
-    out += std::string("<tr class=\"test") + (t.I("rejected", r) == 1 ? " rejected" : "") + "\"><td class=\"num\">" +
-           std::to_string(r) + "</td><td>" + Esc(t.S("family", r)) + "</td><td>" + Esc(t.S("description", r)) +
-           "</td><td>" + Esc(t.S("test", r)) + " (" + Esc(t.S("method", r)) + ")</td><td>" + Esc(t.S("alternative", r)) +
+    out += std::string("<tr class=\"test") + (t.I("rejected", r) == 1 ? " rejected" : "") +
+           "\"><td class=\"num\">" + std::to_string(r) + "</td><td>" + Esc(t.S("family", r)) +
+           "</td><td>" + Esc(t.S("description", r)) + "</td><td>" + Esc(t.S("test", r)) + " (" +
+           Esc(t.S("method", r)) + ")</td><td>" + Esc(t.S("alternative", r)) +
            "</td><td class=\"num\">" + std::to_string(t.I("n", r)) + "</td><td class=\"num\">" +
            Num(t.D("statistic", r), 4) + "</td><td class=\"num\">" + PValue(t.D("pvalue", r)) +
            "</td><td class=\"num\">" + PValue(t.D("pvalue_adjusted", r)) + "</td></tr>";
@@ -129,18 +154,22 @@ std::string TestsTable(const ReportData& data) {
 std::string FailedTable(const ReportData& data) {
   std::string out = "<h3 id=\"failed\">Failed and diverged jobs</h3>";
   if (data.failed.empty()) return out + "<p class=\"note\">None.</p>";
-  out += "<table class=\"failed\"><thead><tr><th>job</th><th>grid</th><th>seed</th><th>status</th><th>error</th>"
-         "</tr></thead><tbody>";
+  out +=
+      "<table "
+      "class=\"failed\"><thead><tr><th>job</th><th>grid</th><th>seed</th><th>status</th><th>error</"
+      "th>"
+      "</tr></thead><tbody>";
   for (std::size_t i = 0; i < std::min(data.failed.size(), kMaxFailedRows); ++i) {
     const FailedJob& f = data.failed[i];
-    out += "<tr class=\"failed-job\"><td>" + Esc(f.job_id) + "</td><td class=\"num\">" + std::to_string(f.grid_index) +
-           "</td><td class=\"num\">" + std::to_string(f.seed) + "</td><td>" + Esc(f.status) + "</td><td>" +
+    out += "<tr class=\"failed-job\"><td>" + Esc(f.job_id) + "</td><td class=\"num\">" +
+           std::to_string(f.grid_index) + "</td><td class=\"num\">" + std::to_string(f.seed) +
+           "</td><td>" + Esc(f.status) + "</td><td>" +
            Esc(f.error.empty() ? "(no error recorded)" : f.error) + "</td></tr>";
   }
   out += "</tbody></table>";
   if (data.failed.size() > kMaxFailedRows)
-    out += "<p class=\"note\">" + std::to_string(kMaxFailedRows) + " of " + std::to_string(data.failed.size()) +
-           " listed; `phasesweep status` lists them all.</p>";
+    out += "<p class=\"note\">" + std::to_string(kMaxFailedRows) + " of " +
+           std::to_string(data.failed.size()) + " listed; `phasesweep status` lists them all.</p>";
   return out;
 }
 
@@ -162,27 +191,35 @@ std::string ComposePage(const ReportData& data, const ReportRequest& request) {
   if (data.has_analysis) {
     std::string bands = BandSections(data, request);
     if (!bands.empty()) {
-      body += "<section id=\"traces\"><h2>Traces across seeds</h2><p>Per metric and grid point: median across "
-              "seeds, interquartile band, each seed thin underneath (hover a line for its seed and job), and the "
-              "detected transitions as the median step (dashed) with its interval (shaded).</p>" + bands + "</section>";
+      body +=
+          "<section id=\"traces\"><h2>Traces across seeds</h2><p>Per metric and grid point: median "
+          "across "
+          "seeds, interquartile band, each seed thin underneath (hover a line for its seed and "
+          "job), and the "
+          "detected transitions as the median step (dashed) with its interval (shaded).</p>" +
+          bands + "</section>";
       nav += "<a href=\"#traces\">traces</a>";
     }
-    const std::pair<const char*, std::string> parts[] = {{"orderings", OrderingSection(data)},
-                                                         {"effects", EffectSection(data)},
-                                                         {"phases", PhaseSection(data, request.max_rows)},
-                                                         {"early-stopping", EarlyStopSection(data, request.max_rows)}};
+    const std::pair<const char*, std::string> parts[] = {
+        {"orderings", OrderingSection(data)},
+        {"effects", EffectSection(data)},
+        {"phases", PhaseSection(data, request.max_rows)},
+        {"early-stopping", EarlyStopSection(data, request.max_rows)}};
     for (const auto& [id, html] : parts) {
       if (html.empty()) continue;
       body += html;
       nav += std::string("<a href=\"#") + id + "\">" + id + "</a>";
     }
   }
-  body += "<section id=\"tables\"><h2>Tables</h2>" + TestsTable(data) + FailedTable(data) + Notes(data) + "</section>";
+  body += "<section id=\"tables\"><h2>Tables</h2>" + TestsTable(data) + FailedTable(data) +
+          Notes(data) + "</section>";
   nav += "<a href=\"#tables\">tables</a></nav>";
   return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-         "content=\"width=device-width, initial-scale=1\"><title>" + Esc(title) + " — phasesweep report</title><style>" +
-         kStyle + "</style></head><body><header><h1>" + Esc(title) + "</h1><p class=\"sub\">phasesweep report of " +
-         Esc(data.path) + " · made " + storage::UtcNow() + "</p></header>" + nav + body + "</body></html>\n";
+         "content=\"width=device-width, initial-scale=1\"><title>" +
+         Esc(title) + " — phasesweep report</title><style>" + kStyle +
+         "</style></head><body><header><h1>" + Esc(title) +
+         "</h1><p class=\"sub\">phasesweep report of " + Esc(data.path) + " · made " +
+         storage::UtcNow() + "</p></header>" + nav + body + "</body></html>\n";
 }
 
 }  // namespace phasesweep::analysis::report

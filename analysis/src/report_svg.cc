@@ -12,12 +12,23 @@ std::string Esc(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -111,7 +122,12 @@ std::vector<double> Scale::Ticks(int n) const {
 
 Plot::Plot(int width, int height, const std::string& label, int left, int right, int top,
            int bottom)
-    : width_(width), height_(height), left_(left), right_(right), top_(top), bottom_(bottom),
+    : width_(width),
+      height_(height),
+      left_(left),
+      right_(right),
+      top_(top),
+      bottom_(bottom),
       label_(label) {}
 
 void Plot::Text(double x, double y, const std::string& text, const std::string& attrs) {
@@ -159,9 +175,9 @@ void Plot::Axes(const Scale& x, const Scale& y, const std::string& x_label,
 
 std::string Plot::Finish() const {
   return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width_) +
-         "\" height=\"" + std::to_string(height_) + "\" viewBox=\"0 0 " +
-         std::to_string(width_) + " " + std::to_string(height_) + "\" role=\"img\" aria-label=\"" +
-         Esc(label_) + "\">" + body_ + "</svg>";
+         "\" height=\"" + std::to_string(height_) + "\" viewBox=\"0 0 " + std::to_string(width_) +
+         " " + std::to_string(height_) + "\" role=\"img\" aria-label=\"" + Esc(label_) + "\">" +
+         body_ + "</svg>";
 }
 
 std::string LinePath(const std::vector<double>& xs, const std::vector<double>& ys, const Scale& x,

@@ -49,8 +49,8 @@ struct Scale {
 class Plot {
  public:
   // `label` is the figure's accessible name (aria-label).
-  Plot(int width, int height, const std::string& label, int left = 58, int right = 14,
-       int top = 22, int bottom = 40);
+  Plot(int width, int height, const std::string& label, int left = 58, int right = 14, int top = 22,
+       int bottom = 40);
   int left() const { return left_; }
   int right() const { return width_ - right_; }
   int top() const { return top_; }
@@ -60,8 +60,8 @@ class Plot {
 
   // Axis lines, ticks and labels for the scales x and y (either may be skipped with
   // `draw_y` false); x tick labels are StepLabel when `x_in_steps`.
-  void Axes(const Scale& x, const Scale& y, const std::string& x_label,
-            const std::string& y_label, bool x_in_steps = true, bool draw_y = true);
+  void Axes(const Scale& x, const Scale& y, const std::string& x_label, const std::string& y_label,
+            bool x_in_steps = true, bool draw_y = true);
   // Raw markup inside the figure.
   void Add(const std::string& markup) { body_ += markup; }
   void Text(double x, double y, const std::string& text, const std::string& attrs = "");

@@ -46,19 +46,22 @@ Rendered Render(const std::string& html, const std::string& name) {
   const std::string png = kOut + "/" + name + ".png", log = kOut + "/" + name + ".log";
   std::filesystem::remove(png);
   const std::string profile = kOut + "/profile-" + name;
-  r.rc = Shell("timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-               "--disable-background-networking --disable-component-update --disable-sync "
-               "--enable-logging=stderr --v=0 --user-data-dir=" + profile + " --screenshot=" + png +
-               " --window-size=1400,2000 file://" + html + " > " + log + " 2>&1");
+  r.rc = Shell(
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync "
+      "--enable-logging=stderr --v=0 --user-data-dir=" +
+      profile + " --screenshot=" + png + " --window-size=1400,2000 file://" + html + " > " + log +
+      " 2>&1");
   std::istringstream lines(Slurp(log));
   for (std::string line; std::getline(lines, line);)
     if (line.find(":CONSOLE") != std::string::npos || line.find("Uncaught") != std::string::npos ||
         line.find("Failed to load resource") != std::string::npos)
       r.console += line + "\n";
-  std::istringstream stats(
-      Shell("/usr/bin/python3 " PHASESWEEP_SOURCE_DIR "/analysis/tests/png_stats.py " + png + " > " + png + ".txt") == 0
-          ? Slurp(png + ".txt")
-          : "");
+  std::istringstream stats(Shell("/usr/bin/python3 " PHASESWEEP_SOURCE_DIR
+                                 "/analysis/tests/png_stats.py " +
+                                 png + " > " + png + ".txt") == 0
+                               ? Slurp(png + ".txt")
+                               : "");
   stats >> r.width >> r.height >> r.distinct_bytes >> r.idat_bytes;
   return r;
 }
@@ -78,7 +81,8 @@ TEST_F(ReportBrowserTest, ReportRendersWithoutConsoleErrors) {
   spec.seeds = 5;
   spec.probes = 120;
   const std::string results = testutil::WriteTraceJobs(
-      dir, MakeSyntheticSweep(spec).jobs, "name: browser-test\nanalysis:\n  surrogates: 19\n  bootstrap: 300\n");
+      dir, MakeSyntheticSweep(spec).jobs,
+      "name: browser-test\nanalysis:\n  surrogates: 19\n  bootstrap: 300\n");
   ReportRequest request;
   request.results_path = results;
   request.output_path = kOut + "/report.html";
@@ -86,7 +90,8 @@ TEST_F(ReportBrowserTest, ReportRendersWithoutConsoleErrors) {
   ASSERT_TRUE(RunReport(request, log).ok());
   const std::string page = Slurp(request.output_path);
   std::size_t figures = 0;
-  for (std::size_t at = page.find("<svg"); at != std::string::npos; at = page.find("<svg", at + 1)) ++figures;
+  for (std::size_t at = page.find("<svg"); at != std::string::npos; at = page.find("<svg", at + 1))
+    ++figures;
   EXPECT_GE(figures, 3u);
 
   const Rendered r = Render(request.output_path, "report");
@@ -101,7 +106,8 @@ TEST_F(ReportBrowserTest, ReportRendersWithoutConsoleErrors) {
 TEST_F(ReportBrowserTest, ChecksCatchABlankPageAndAScriptError) {
   const std::string blank = kOut + "/blank.html", broken = kOut + "/broken.html";
   std::ofstream(blank) << "<!doctype html><html><body></body></html>\n";
-  std::ofstream(broken) << "<!doctype html><html><body><p>x</p><script>notDefined();</script></body></html>\n";
+  std::ofstream(broken)
+      << "<!doctype html><html><body><p>x</p><script>notDefined();</script></body></html>\n";
   const Rendered b = Render(blank, "blank");
   ASSERT_EQ(b.rc, 0);
   EXPECT_LT(b.distinct_bytes, 128);

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "../src/report_svg.h"
 #include "phasesweep/analysis/synthetic.h"
 #include "phasesweep/storage/analysis_tables.h"
 #include "results_file_fixture.h"
-#include "../src/report_svg.h"
 
 namespace phasesweep::analysis {
 namespace {
@@ -49,7 +49,8 @@ std::string Report(const std::string& path, std::string* log = nullptr,
 
 std::size_t Count(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++n;
   return n;
 }
 
@@ -61,17 +62,20 @@ struct Element {
 std::map<std::string, std::string> DataAttributes(const std::string& tag) {
   std::map<std::string, std::string> out;
   static const std::regex attr("data-([a-z]+)=\"([^\"]*)\"");
-  for (std::sregex_iterator it(tag.begin(), tag.end(), attr), end; it != end; ++it) out[(*it)[1]] = (*it)[2];
+  for (std::sregex_iterator it(tag.begin(), tag.end(), attr), end; it != end; ++it)
+    out[(*it)[1]] = (*it)[2];
   return out;
 }
 
 // Every element opened by `open` (e.g. "<figure class=\"band\"") up to `close`.
-std::vector<Element> Elements(const std::string& html, const std::string& open, const std::string& close) {
+std::vector<Element> Elements(const std::string& html, const std::string& open,
+                              const std::string& close) {
   std::vector<Element> out;
   for (std::size_t at = html.find(open); at != std::string::npos; at = html.find(open, at + 1)) {
     const std::size_t tag_end = html.find('>', at);
     const std::size_t end = html.find(close, tag_end);
-    out.push_back({DataAttributes(html.substr(at, tag_end - at)), html.substr(tag_end + 1, end - tag_end - 1)});
+    out.push_back({DataAttributes(html.substr(at, tag_end - at)),
+                   html.substr(tag_end + 1, end - tag_end - 1)});
   }
   return out;
 }
@@ -82,9 +86,12 @@ bool HasNonFiniteNumber(const std::string& html) {
   return std::regex_search(html, bad);
 }
 
-Result<std::vector<storage::Table>> Tables(const std::string& path) { return storage::ReadAnalysis(path); }
+Result<std::vector<storage::Table>> Tables(const std::string& path) {
+  return storage::ReadAnalysis(path);
+}
 
-const storage::Table* FindTable(const std::vector<storage::Table>& tables, const std::string& name) {
+const storage::Table* FindTable(const std::vector<storage::Table>& tables,
+                                const std::string& name) {
   for (const auto& t : tables)
     if (t.name == name) return &t;
   return nullptr;
@@ -115,14 +122,16 @@ TEST(ReportTest, FiguresMatchTheAnalysis) {
   // One band figure per (metric, grid point) in /analysis/bands, one thin line per seed.
   std::map<std::pair<std::string, std::int64_t>, int> band_keys;
   for (std::size_t r = 0; r < Col<std::string>(*bands, "metric").size(); ++r)
-    band_keys[{Col<std::string>(*bands, "metric")[r], Col<std::int64_t>(*bands, "grid_index")[r]}] = 1;
+    band_keys[{Col<std::string>(*bands, "metric")[r], Col<std::int64_t>(*bands, "grid_index")[r]}] =
+        1;
   const auto figures = Elements(html, "<figure class=\"band\"", "</figure>");
   ASSERT_EQ(figures.size(), band_keys.size());
   std::map<std::pair<std::string, std::int64_t>, const Element*> by_key;
   for (const auto& f : figures) {
     by_key[{f.data.at("metric"), std::stoll(f.data.at("grid"))}] = &f;
     EXPECT_EQ(f.data.at("seeds"), "4");
-    EXPECT_EQ(Count(f.inner, "<path class=\"seed\""), 4u) << f.data.at("metric") << " grid " << f.data.at("grid");
+    EXPECT_EQ(Count(f.inner, "<path class=\"seed\""), 4u)
+        << f.data.at("metric") << " grid " << f.data.at("grid");
     EXPECT_EQ(Count(f.inner, "<title>seed "), 4u);
     EXPECT_EQ(Count(f.inner, "class=\"median\""), 1u);
   }
@@ -131,9 +140,11 @@ TEST(ReportTest, FiguresMatchTheAnalysis) {
   for (std::size_t r = 0; r < Col<std::string>(*transitions, "metric").size(); ++r) {
     const double m = Col<double>(*transitions, "median_step")[r];
     if (Col<std::int64_t>(*transitions, "n_found")[r] <= 0 || !std::isfinite(m)) continue;
-    const auto key = std::make_pair(Col<std::string>(*transitions, "metric")[r], Col<std::int64_t>(*transitions, "grid_index")[r]);
+    const auto key = std::make_pair(Col<std::string>(*transitions, "metric")[r],
+                                    Col<std::int64_t>(*transitions, "grid_index")[r]);
     ASSERT_TRUE(by_key.count(key));
-    const double lo = Col<double>(*transitions, "median_step_low")[r], hi = Col<double>(*transitions, "median_step_high")[r];
+    const double lo = Col<double>(*transitions, "median_step_low")[r],
+                 hi = Col<double>(*transitions, "median_step_high")[r];
     const std::string kind = Col<std::string>(*transitions, "kind")[r];
     bool found = false;
     for (const auto& span : Elements(by_key[key]->inner, "<rect class=\"span\"", "</rect>")) {
@@ -266,7 +277,26 @@ TEST(ReportTest, NanAndDivergedTracesAreGaps) {
     const std::size_t seed0 = f.inner.find("<path class=\"seed\" d=\"");
     const std::string d = f.inner.substr(seed0, f.inner.find('"', seed0 + 22) - seed0);
     EXPECT_EQ(Count(d, "M"), 2u) << "one gap: two runs of the line";
+    EXPECT_NE(f.inner.find("seeds behind each point vary: 4 at first, 3 at the fewest"),
+              std::string::npos);
   }
+}
+
+TEST(ReportTest, LogProbeScheduleGivesALogStepAxis) {
+  Scratch dir("report_test");
+  const std::string config = std::string(kConfig) + "probes:\n  schedule: log\n";
+  const std::string html = Report(testutil::WriteTraceJobs(dir, Synthetic(2, 80), config));
+  EXPECT_NE(html.find("log (log-spaced probes)"), std::string::npos);
+  const auto figures = Elements(html, "<figure class=\"band\"", "</figure>");
+  ASSERT_FALSE(figures.empty());
+  // Steps 10..800: decade ticks on a log axis, 200, 400, ... on a linear one.
+  EXPECT_NE(figures[0].inner.find(">100</text>"), std::string::npos);
+  EXPECT_EQ(figures[0].inner.find(">200</text>"), std::string::npos);
+  Scratch linear_dir("report_test");
+  const std::string linear =
+      Report(testutil::WriteTraceJobs(linear_dir, Synthetic(2, 80), kConfig));
+  EXPECT_NE(Elements(linear, "<figure class=\"band\"", "</figure>")[0].inner.find(">200</text>"),
+            std::string::npos);
 }
 
 TEST(ReportTest, SeedLinesAreSubsampledWithANote) {

@@ -81,7 +81,7 @@ inline std::string WriteRecords(const Scratch& dir, const std::vector<storage::J
 }
 
 inline std::string WriteTraceJobs(const Scratch& dir, const std::vector<TraceJob>& jobs,
-                                const std::string& config) {
+                                  const std::string& config) {
   std::vector<storage::JobRecord> records;
   for (const auto& j : jobs) records.push_back(ToRecord(j));
   return WriteRecords(dir, records, config);
