@@ -5,6 +5,7 @@
 #include <string>
 
 #include "phasesweep/analysis/analyze_command.h"
+#include "phasesweep/analysis/report.h"
 #include "phasesweep/analysis/stats_commands.h"
 #include "phasesweep/orchestrator/commands.h"
 #include "phasesweep/storage/commands.h"
@@ -48,7 +49,7 @@ int main(int argc, char** argv) {
   phasesweep::orchestrator::AddPlanCommand(app);
   phasesweep::storage::AddStorageCommands(app);  // status, export
   phasesweep::analysis::AddAnalyzeCommand(app);
-  AddUnbuilt(app, "report", "Self-contained HTML report");
+  phasesweep::analysis::AddReportCommand(app);
   CLI::App* stats = app.add_subcommand("stats", "The statistics and probes on any numbers");
   stats->require_subcommand(1);
   phasesweep::analysis::AddStatsCommands(*stats);     // changepoints, test, adjust

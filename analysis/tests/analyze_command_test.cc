@@ -17,26 +17,12 @@
 #include "phasesweep/storage/analysis_tables.h"
 #include "phasesweep/storage/results_writer.h"
 #include "phasesweep/storage/shard_writer.h"
+#include "results_file_fixture.h"
 
 namespace phasesweep::analysis {
 namespace {
 
-class Scratch {
- public:
-  Scratch() {
-    std::string tmpl = std::string(PHASESWEEP_BINARY_DIR) + "/analyze_cmd_test_XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& n) const { return path_ + "/" + n; }
-
- private:
-  std::string path_;
-};
+using testutil::Scratch;
 
 constexpr char kConfig[] =
     "sweep: {name: t}\n"
@@ -47,44 +33,10 @@ constexpr char kConfig[] =
     "  surrogates: 39\n"
     "  pairs: [\"emb_cos_prev<test_acc\"]\n";
 
-std::string HparamsJson(const TraceJob& j) {
-  std::string s = "{";
-  for (const auto& [k, v] : j.hparams) {
-    if (s.size() > 1) s += ",";
-    const bool plain = v == "true" || v == "false" ||
-                       (!v.empty() && std::isdigit(static_cast<unsigned char>(v[0])));
-    s += "\"" + k + "\":" + (plain ? v : "\"" + v + "\"");
-  }
-  return s + "}";
-}
-
 // Writes `jobs` into a new results file; returns its path.
 std::string WriteResults(const Scratch& dir, const std::vector<TraceJob>& jobs,
                          const std::string& config = kConfig) {
-  const std::string path = dir / "results.h5";
-  storage::OpenOptions o;
-  o.provenance.config_hash = "test";
-  o.provenance.config_yaml = config;
-  auto w = storage::ResultsWriter::Open(path, o);
-  EXPECT_TRUE(w.ok()) << w.status().message();
-  std::vector<storage::JobRecord> recs;
-  for (const auto& j : jobs) {
-    storage::JobRecord r;
-    r.job_id = j.job_id;
-    r.seed = static_cast<uint64_t>(j.seed);
-    r.grid_index = j.grid_index;
-    r.hparams_json = HparamsJson(j);
-    r.steps = j.steps;
-    r.metrics = j.metrics;
-    recs.push_back(r);
-  }
-  if (!recs.empty()) {
-    auto shard = storage::WriteShard(path, storage::ShardInfo{"p", 0, "test"}, recs);
-    EXPECT_TRUE(shard.ok()) << shard.status().message();
-  }
-  auto merged = w->Merge();
-  EXPECT_TRUE(merged.ok()) << merged.status().message();
-  return path;
+  return testutil::WriteTraceJobs(dir, jobs, config);
 }
 
 const storage::Table& FindTable(const std::vector<storage::Table>& tables,

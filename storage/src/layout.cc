@@ -56,6 +56,7 @@ Provenance ReadProvenance(hid_t file) {
   p.mpi_version = opt("mpi_version");
   p.hdf5_version = opt("hdf5_version");
   p.created_utc = opt("created_utc");
+  p.last_merge_utc = opt("last_merge_utc");
   return p;
 }
 

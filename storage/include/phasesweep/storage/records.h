@@ -80,6 +80,7 @@ struct Provenance {
   std::string mpi_version;
   std::string hdf5_version;
   std::string created_utc;  // ISO 8601, e.g. 2024-05-01T12:00:00Z
+  std::string last_merge_utc;  // read only: set by each merge, empty before the first
 };
 
 // Checks the invariants above; InvalidArgument naming the job and field otherwise.
