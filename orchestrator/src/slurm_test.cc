@@ -184,8 +184,8 @@ TEST(SlurmScriptTest, EveryPainPointIsInTheScript) {
   EXPECT_TRUE(Has(s, "#SBATCH --nodes=8\n"));
   EXPECT_TRUE(Has(s, "#SBATCH --ntasks-per-node=8 "));
   EXPECT_TRUE(Has(s, "#SBATCH --gpus-per-node=8 "));
-  EXPECT_FALSE(Has(s, "gpus-per-task")) << "no per-task GPU isolation";
-  EXPECT_FALSE(Has(s, "gpu-bind"));
+  EXPECT_FALSE(Has(s, "#SBATCH --gpus-per-task")) << "no per-task GPU isolation";
+  EXPECT_FALSE(Has(s, "--gpu-bind"));
   EXPECT_TRUE(Has(s, "#SBATCH --signal=B:USR1@180 "));
   EXPECT_TRUE(Has(s, "#SBATCH --requeue "));
   EXPECT_TRUE(Has(s, "#SBATCH --open-mode=append "));
