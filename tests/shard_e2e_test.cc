@@ -18,7 +18,8 @@ const std::string kExe = PHASESWEEP_EXE;
 const std::string kSmoke = std::string(PHASESWEEP_SOURCE_DIR) + "/configs/smoke.yaml";
 // Six jobs; one thread per rank so traces are bitwise comparable. Packing is automatic: with 3
 // ranks (or 3 slices of one rank) the plan has 3 packs of 2 jobs.
-const std::string kArgs = kSmoke + " sweep.seeds=range(6) training.threads=1 -q";
+const std::string kSweep = kSmoke + " 'sweep.seeds=range(6)' training.threads=1";
+const std::string kArgs = kSweep + " -q";
 
 std::string Mpirun(int np) {
   return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + std::string(MPIEXEC) +
@@ -58,7 +59,7 @@ TEST_F(ShardTest, SlicesMergedAreBitwiseOneUnshardedRun) {
     EXPECT_TRUE(fs::exists(dir_.path() + "/out.slice-" + std::to_string(i) + "-of-3.h5"));
   }
   EXPECT_FALSE(fs::exists(dir_.path() + "/out.h5")) << "slices never write the results file";
-  ProcessResult merged = RunCommand(kExe + " merge " + kArgs + " -o out.h5", dir_.path());
+  ProcessResult merged = RunCommand(kExe + " merge " + kSweep + " -o out.h5", dir_.path());
   ASSERT_EQ(merged.exit_code, 0) << merged.err;
   EXPECT_NE(merged.out.find("folded 3 slice files (6 finished jobs) into out.h5"), std::string::npos)
       << merged.out;
@@ -97,14 +98,14 @@ TEST_F(ShardTest, BadSlicesAndMergesAreOneLineErrorsThatWriteNothing) {
                                 "every slice must use the same n (2 vs 3)");
   // Merging with another config refuses before the results file exists.
   ProcessResult other =
-      RunCommand(kExe + " merge " + kArgs + " optimizer.lr=0.002 -o out.h5", dir_.path());
+      RunCommand(kExe + " merge " + kSweep + " optimizer.lr=0.002 -o out.h5", dir_.path());
   expect_error(other, "out.slice-0-of-2.h5 is a slice of config ");
   EXPECT_FALSE(fs::exists(dir_.path() + "/out.h5"));
   // A slice of another config against the results file of this one is refused.
   ASSERT_EQ(Slice(1, 2).exit_code, 0);
-  ASSERT_EQ(RunCommand(kExe + " merge " + kArgs + " -o out.h5", dir_.path()).exit_code, 0);
+  ASSERT_EQ(RunCommand(kExe + " merge " + kSweep + " -o out.h5", dir_.path()).exit_code, 0);
   expect_error(Slice(0, 2, " optimizer.lr=0.002"), "out.h5 was written for config ");
-  expect_error(RunCommand(kExe + " merge " + kArgs + " -o none.h5", dir_.path()),
+  expect_error(RunCommand(kExe + " merge " + kSweep + " -o none.h5", dir_.path()),
                "no slice files of none.h5");
 }
 
