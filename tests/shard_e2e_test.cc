@@ -30,7 +30,8 @@ class ShardTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     ref_dir_ = new TempDir;
-    ProcessResult ref = RunCommand(Mpirun(3) + kExe + " run " + kArgs + " -o ref.h5", ref_dir_->path());
+    ProcessResult ref =
+        RunCommand(Mpirun(3) + kExe + " run " + kArgs + " -o ref.h5", ref_dir_->path());
     ASSERT_EQ(ref.exit_code, 0) << ref.err;
     ref_ = new Traces(Load(ref_dir_->path() + "/ref.h5"));
     ASSERT_EQ(ref_->size(), 6u);
@@ -61,7 +62,8 @@ TEST_F(ShardTest, SlicesMergedAreBitwiseOneUnshardedRun) {
   EXPECT_FALSE(fs::exists(dir_.path() + "/out.h5")) << "slices never write the results file";
   ProcessResult merged = RunCommand(kExe + " merge " + kSweep + " -o out.h5", dir_.path());
   ASSERT_EQ(merged.exit_code, 0) << merged.err;
-  EXPECT_NE(merged.out.find("folded 3 slice files (6 finished jobs) into out.h5"), std::string::npos)
+  EXPECT_NE(merged.out.find("folded 3 slice files (6 finished jobs) into out.h5"),
+            std::string::npos)
       << merged.out;
   EXPECT_NE(merged.out.find("6/6 jobs done"), std::string::npos) << merged.out;
   ExpectClose(*ref_, Load(dir_.path() + "/out.h5"), 0);
@@ -94,8 +96,9 @@ TEST_F(ShardTest, BadSlicesAndMergesAreOneLineErrorsThatWriteNothing) {
   EXPECT_EQ(dir_.Listing(), "");
   ASSERT_EQ(Slice(0, 2).exit_code, 0);
   // Another n beside an existing slice: both named.
-  expect_error(Slice(1, 3), "--shard 1/3: out.slice-0-of-2.h5 is slice 0/2 of the same results file; "
-                                "every slice must use the same n (2 vs 3)");
+  expect_error(Slice(1, 3),
+               "--shard 1/3: out.slice-0-of-2.h5 is slice 0/2 of the same results file; "
+               "every slice must use the same n (2 vs 3)");
   // Merging with another config refuses before the results file exists.
   ProcessResult other =
       RunCommand(kExe + " merge " + kSweep + " optimizer.lr=0.002 -o out.h5", dir_.path());

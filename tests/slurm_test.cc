@@ -160,8 +160,9 @@ class SlurmTest : public ::testing::Test {
       ASSERT_EQ(ref.exit_code, 0) << ref.err;
       long_ref_ = new Traces(Load(ref_dir.path() + "/ref.h5"));
     }
-    ProcessResult gen = Generate(kLong + " --nodes 1 --ntasks-per-node 2 --time 00:30:00 "
-                                         "--stop-timeout 60 --results out.h5 -o job.sbatch");
+    ProcessResult gen = Generate(kLong +
+                                 " --nodes 1 --ntasks-per-node 2 --time 00:30:00 "
+                                 "--stop-timeout 60 --results out.h5 -o job.sbatch");
     ASSERT_EQ(gen.exit_code, 0) << gen.err;
     const std::string out = dir_.path() + "/out.h5";
     const std::string id = Submit("job.sbatch");
@@ -199,8 +200,9 @@ TEST_F(SlurmTest, GeneratedCpuScriptUnderSbatchWaitEqualsAPlainMpirunRun) {
   const std::string sweep = kSmoke + " training.threads=1";
   ProcessResult ref = RunCommand(Mpirun(2) + kExe + " run " + sweep + " -q -o ref.h5", dir_.path());
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
-  ProcessResult gen = Generate(sweep + " --nodes 1 --ntasks-per-node 2 --cpus-per-task 1 "
-                                       "--time 00:10:00 --results out.h5 -o job.sbatch");
+  ProcessResult gen = Generate(sweep +
+                               " --nodes 1 --ntasks-per-node 2 --cpus-per-task 1 "
+                               "--time 00:10:00 --results out.h5 -o job.sbatch");
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
   const std::string script = ReadTextFile(dir_.path() + "/job.sbatch");
   const std::smatch name = [&] {
@@ -239,8 +241,9 @@ TEST_F(SlurmTest, ArrayOfThreeSlicesAndItsMergeJobGiveTheUnshardedResults) {
   const std::string sweep = kSmoke + " 'sweep.seeds=range(6)' training.threads=1";
   ProcessResult ref = RunCommand(Mpirun(3) + kExe + " run " + sweep + " -q -o ref.h5", dir_.path());
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
-  ProcessResult sub = Generate(sweep + " --nodes 3 --array --time 00:10:00 --results out.h5 "
-                                       "-o array.sbatch --submit");
+  ProcessResult sub = Generate(sweep +
+                               " --nodes 3 --array --time 00:10:00 --results out.h5 "
+                               "-o array.sbatch --submit");
   ASSERT_EQ(sub.exit_code, 0) << sub.err;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(sub.out, m,
@@ -273,8 +276,7 @@ TEST_F(SlurmTest, SbatchMissingOrRejectingIsAOneLineErrorAndTheScriptIsKept) {
   EXPECT_TRUE(fs::exists(dir_.path() + "/job.sbatch"));
   ProcessResult rejected = Generate(args + " --partition nosuch");
   EXPECT_EQ(rejected.exit_code, 2) << rejected.err;
-  EXPECT_EQ(rejected.err.find("phasesweep: error: sbatch rejected job.sbatch: sbatch: error: "),
-            0u)
+  EXPECT_EQ(rejected.err.find("phasesweep: error: sbatch rejected job.sbatch: sbatch: error: "), 0u)
       << rejected.err;
   EXPECT_NE(rejected.err.find("partition"), std::string::npos) << rejected.err;
   EXPECT_EQ(std::count(rejected.err.begin(), rejected.err.end(), '\n'), 1) << rejected.err;

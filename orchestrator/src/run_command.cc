@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -145,7 +145,8 @@ int RunSweep(const RunCommandOptions& options) {
   MPI_Comm_size(local, &mpi_layout.local_size);
   MPI_Comm_free(&local);
   // Local rank (hence the device) and threads per rank: mpirun's, srun's or MPI's (launch.h).
-  const LaunchLayout layout = DetectLaunch([](const char* n) { return std::getenv(n); }, mpi_layout);
+  const LaunchLayout layout =
+      DetectLaunch([](const char* n) { return std::getenv(n); }, mpi_layout);
   const int local_rank = layout.local_rank;
   InstallStopHandlers();
   RankLog log(options.log_dir, rank, rank == 0);

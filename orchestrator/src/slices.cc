@@ -15,9 +15,7 @@
 
 namespace phasesweep::orchestrator {
 namespace fs = std::filesystem;
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 std::string ResultsStem(const std::string& results_path) {
   const std::string ext = ".h5";
@@ -156,7 +154,8 @@ Result<FoldStats> FoldSlices(storage::ResultsWriter& writer, const storage::Open
   // Everything is checked before anything is written.
   PHASESWEEP_RETURN_IF_ERROR(CheckCounts(slices, slices.front().shard));
   const std::string& hash = options.provenance.config_hash;
-  for (const SliceFile& s : slices) PHASESWEEP_RETURN_IF_ERROR(CheckHash(s.path, hash, "is a slice of"));
+  for (const SliceFile& s : slices)
+    PHASESWEEP_RETURN_IF_ERROR(CheckHash(s.path, hash, "is a slice of"));
   std::vector<std::string> finished_slices;
   for (const SliceFile& s : slices) {
     storage::OpenOptions slice_options = options;
@@ -216,7 +215,8 @@ int RunMergeCommand(const MergeCommandOptions& options, std::ostream& out, std::
   }
   auto plan = MakePlan(*sweep, PlanOptions{});
   if (!plan.ok()) return fail(plan.status());
-  const storage::OpenOptions open = OpenOptionsFor(*plan, ResolvedYaml(*sweep), options.command_line);
+  const storage::OpenOptions open =
+      OpenOptionsFor(*plan, ResolvedYaml(*sweep), options.command_line);
   // Refuse slices of another config before the results file is created.
   for (const SliceFile& s : FindSlices(output)) {
     if (Status st = CheckHash(s.path, open.provenance.config_hash, "is a slice of"); !st.ok()) {

@@ -27,7 +27,8 @@ std::string OnPath(const std::string& tool) {
   for (size_t a = 0, b; a <= dirs.size(); a = b + 1) {
     b = dirs.find(':', a);
     if (b == std::string::npos) b = dirs.size();
-    const fs::path candidate = fs::path(dirs.substr(a, b - a).empty() ? "." : dirs.substr(a, b - a)) / tool;
+    const fs::path candidate =
+        fs::path(dirs.substr(a, b - a).empty() ? "." : dirs.substr(a, b - a)) / tool;
     if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
   }
   return "";
@@ -52,12 +53,6 @@ std::string OneLine(std::string text) {
   return text;
 }
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // "ps-<study>-<8 hex>", with characters Slurm and file names take.
 std::string JobName(const std::string& study, const std::string& hash) {
   std::string name = "ps-";
@@ -70,9 +65,9 @@ Status Validate(const SlurmCommandOptions& o) {
     return Status::InvalidArgument("--nodes " + std::to_string(o.nodes) + ": must be at least 1");
   }
   if (o.gpus_per_node != -1 && o.gpus_per_node < 1) {
-    return Status::InvalidArgument(
-        "--gpus-per-node " + std::to_string(o.gpus_per_node) +
-        ": must be at least 1; leave it out for a CPU-only job (ranks per node: --ntasks-per-node)");
+    return Status::InvalidArgument("--gpus-per-node " + std::to_string(o.gpus_per_node) +
+                                   ": must be at least 1; leave it out for a CPU-only job (ranks "
+                                   "per node: --ntasks-per-node)");
   }
   if (o.cpus_per_task < 1) {
     return Status::InvalidArgument("--cpus-per-task " + std::to_string(o.cpus_per_task) +
@@ -113,7 +108,8 @@ int RunSlurmCommand(const SlurmCommandOptions& o, std::ostream& out, std::ostrea
         " s) leaves no time to train: the stop window before the limit is " +
         std::to_string(SignalLeadSeconds(job)) + " s (--signal=B:USR1@" +
         std::to_string(SignalLeadSeconds(job)) + " = --stop-timeout " +
-        std::to_string(o.stop_timeout_s) + " + 60 s); give a longer --time or a shorter "
+        std::to_string(o.stop_timeout_s) +
+        " + 60 s); give a longer --time or a shorter "
         "--stop-timeout"));
   }
   // The plan this allocation would run: every rank of all nodes (or all slices) together.
@@ -158,7 +154,8 @@ int RunSlurmCommand(const SlurmCommandOptions& o, std::ostream& out, std::ostrea
   }
   chmod(script.c_str(), 0755);
   out << "phasesweep: wrote " << script << " (" << job.job_name << ": "
-      << (o.array ? std::to_string(o.nodes) + " array tasks of 1 node" : std::to_string(o.nodes) + " node" + (o.nodes == 1 ? "" : "s"))
+      << (o.array ? std::to_string(o.nodes) + " array tasks of 1 node"
+                  : std::to_string(o.nodes) + " node" + (o.nodes == 1 ? "" : "s"))
       << " x " << job.tasks_per_node << " ranks"
       << (job.gpus_per_node > 0 ? " (" + std::to_string(job.gpus_per_node) + " GPUs per node)" : "")
       << " x " << job.cpus_per_task << " cpus, time " << o.time << ") -> " << results << "\n";
@@ -168,23 +165,26 @@ int RunSlurmCommand(const SlurmCommandOptions& o, std::ostream& out, std::ostrea
   }
   const std::string sbatch = OnPath("sbatch");
   if (sbatch.empty()) {
-    return fail(Status::InvalidArgument("--submit: sbatch is not on PATH (not a Slurm login node?); "
-                                        "the script is written: " + script));
+    return fail(
+        Status::InvalidArgument("--submit: sbatch is not on PATH (not a Slurm login node?); "
+                                "the script is written: " +
+                                script));
   }
   std::string reply;
-  if (Capture(Quote(sbatch) + " --parsable " + Quote(script), &reply) != 0) {
+  if (Capture(ShellQuote(sbatch) + " --parsable " + ShellQuote(script), &reply) != 0) {
     return fail(Status::InvalidArgument("sbatch rejected " + script + ": " + OneLine(reply)));
   }
   const std::string id = reply.substr(0, reply.find(';'));
   out << "Submitted batch job " << id << "\n";
   if (o.array) {
     std::string merge_reply;
-    const std::string merge = Quote(sbatch) + " --parsable --dependency=afterok:" + id +
-                              " --job-name=" + job.job_name + "-merge --chdir=" +
-                              Quote(job.workdir) + " --output=" +
-                              Quote(job.workdir + "/slurm-%x-%j.out") + " --ntasks=1 --time=" +
-                              o.time + (o.partition.empty() ? "" : " --partition=" + Quote(o.partition)) +
-                              " --wrap " + Quote(MergeCommand(job));
+    const std::string merge =
+        ShellQuote(sbatch) + " --parsable --dependency=afterok:" + id +
+        " --job-name=" + job.job_name + "-merge --chdir=" + ShellQuote(job.workdir) +
+        " --output=" + ShellQuote(job.workdir + "/slurm-%x-%j.out") +
+        " --ntasks=1 --time=" + o.time +
+        (o.partition.empty() ? "" : " --partition=" + ShellQuote(o.partition)) + " --wrap " +
+        ShellQuote(MergeCommand(job));
     if (Capture(merge, &merge_reply) != 0) {
       return fail(Status::InvalidArgument("sbatch rejected the merge job after array " + id + ": " +
                                           OneLine(merge_reply)));
@@ -199,8 +199,10 @@ void AddSlurmCommand(CLI::App& app, const std::string& command_line) {
   auto o = std::make_shared<SlurmCommandOptions>();
   auto positionals = std::make_shared<std::vector<std::string>>();
   o->command_line = command_line;
-  CLI::App* cmd = app.add_subcommand("slurm", "Write a ready sbatch script for a sweep (and submit it)");
-  cmd->add_option("config_and_overrides", *positionals, "[CONFIG.yaml] [key=value ...], as for run");
+  CLI::App* cmd =
+      app.add_subcommand("slurm", "Write a ready sbatch script for a sweep (and submit it)");
+  cmd->add_option("config_and_overrides", *positionals,
+                  "[CONFIG.yaml] [key=value ...], as for run");
   cmd->add_option("--nodes", o->nodes, "nodes (with --array: array tasks of one node each)");
   cmd->add_option("--gpus-per-node", o->gpus_per_node,
                   "GPUs per node, one rank each; leave out for a CPU-only job");

@@ -5,16 +5,12 @@
 #include "phasesweep/orchestrator/slurm.h"
 
 namespace phasesweep::orchestrator {
-namespace {
 
-// Single-quoted for the shell.
-std::string Quote(const std::string& s) {
+std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
-
-}  // namespace
 
 Result<int64_t> ParseTimeLimit(const std::string& text) {
   static const std::regex form(R"((?:(\d{1,3})-)?(\d{1,4}):([0-5]\d):([0-5]\d))");
@@ -34,7 +30,8 @@ int SignalLeadSeconds(const SlurmJob& job) { return job.stop_timeout_s + 60; }
 
 std::string MergeCommand(const SlurmJob& job) {
   if (job.array_slices == 0) return "";
-  return Quote(job.exe) + " merge " + Quote(job.config_file) + " -o " + Quote(job.results);
+  return ShellQuote(job.exe) + " merge " + ShellQuote(job.config_file) + " -o " +
+         ShellQuote(job.results);
 }
 
 std::string SlurmScript(const SlurmJob& job) {
@@ -46,8 +43,8 @@ std::string SlurmScript(const SlurmJob& job) {
   s << "#!/bin/bash\n"
     << "# Written by: " << job.generated_by << "\n"
     << "# Sweep config hash " << job.config_hash << "; the resolved config is embedded below.\n"
-    << "# Submit: sbatch " << (array ? "--parsable <this file>, then the merge job below" : "<this file>")
-    << "\n"
+    << "# Submit: sbatch "
+    << (array ? "--parsable <this file>, then the merge job below" : "<this file>") << "\n"
     << "#SBATCH --job-name=" << job.job_name << "  # the config hash names the job\n";
   if (array) {
     s << "#SBATCH --array=0-" << job.array_slices - 1
@@ -63,21 +60,22 @@ std::string SlurmScript(const SlurmJob& job) {
   }
   s << "#SBATCH --time=" << job.time_limit << "\n";
   if (!job.partition.empty()) s << "#SBATCH --partition=" << job.partition << "\n";
-  s << "#SBATCH --signal=B:USR1@" << SignalLeadSeconds(job)
-    << "  # USR1 to this shell " << SignalLeadSeconds(job)
-    << " s before the limit: --stop-timeout " << job.stop_timeout_s << " + 60 s\n"
+  s << "#SBATCH --signal=B:USR1@" << SignalLeadSeconds(job) << "  # USR1 to this shell "
+    << SignalLeadSeconds(job) << " s before the limit: --stop-timeout " << job.stop_timeout_s
+    << " + 60 s\n"
     << "#SBATCH --requeue  # may be requeued (after preemption, or by this script on exit 75)\n"
     << "#SBATCH --open-mode=append  # a requeued job appends to its log instead of truncating it\n"
     << "#SBATCH --output=" << log << "  # stdout and stderr of every run of this job\n"
     << "#SBATCH --chdir=" << job.workdir << "\n"
     << "set -u\n"
-    << "export HDF5_USE_FILE_LOCKING=FALSE  # phasesweep locks the results file itself; NFS/Lustre\n"
+    << "export HDF5_USE_FILE_LOCKING=FALSE  # phasesweep locks the results file itself; "
+       "NFS/Lustre\n"
     << "export OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK  # threads per rank = --cpus-per-task\n"
-    << "results=" << Quote(job.results) << "  # the results file (its sidecar " << job.results
+    << "results=" << ShellQuote(job.results) << "  # the results file (its sidecar " << job.results
     << ".d must be on a file system every node sees)\n"
     << "logs=\"$results.logs" << (array ? "/slice-$SLURM_ARRAY_TASK_ID" : "")
     << "\"  # one log per rank, appended to by every run\n"
-    << "config=" << Quote(job.config_file) << "  # the embedded config, written next to it\n"
+    << "config=" << ShellQuote(job.config_file) << "  # the embedded config, written next to it\n"
     << "echo \"phasesweep-slurm: job ${SLURM_JOB_ID} (restart ${SLURM_RESTART_COUNT:-0}) on "
        "${SLURM_JOB_NODELIST} at $(date -u +%FT%TZ)\"\n"
     << "# Debian's Open MPI starts only under PMIx: plain srun and --mpi=pmi2 fail in MPI_Init.\n"
@@ -110,7 +108,7 @@ std::string SlurmScript(const SlurmJob& job) {
     << "trap 'echo \"phasesweep-slurm: TERM at $(date -u +%FT%TZ): the ranks checkpoint\"' TERM\n"
     << "srun --mpi=pmix --cpus-per-task=$SLURM_CPUS_PER_TASK --ntasks-per-node="
     << job.tasks_per_node << " --kill-on-bad-exit=0 \\\n"
-    << "  " << Quote(job.exe) << " run \"$config\" -o \"$results\" -q --log-dir \"$logs\""
+    << "  " << ShellQuote(job.exe) << " run \"$config\" -o \"$results\" -q --log-dir \"$logs\""
     << " --stop-timeout " << job.stop_timeout_s
     << (array ? " --shard \"$SLURM_ARRAY_TASK_ID/" + std::to_string(job.array_slices) + "\"" : "")
     << " &\n"

@@ -1,22 +1,22 @@
 // Unit tests of the Slurm path without a cluster: launcher detection, --shard parsing and slicing,
 // --time parsing, the script's contents and `phasesweep slurm`'s bad inputs. The real cluster is
 // exercised by tests/slurm_test.cc (label `slurm`).
-#include <gtest/gtest.h>
+#include "phasesweep/orchestrator/slurm.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <functional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "phasesweep/orchestrator/launch.h"
 #include "phasesweep/orchestrator/slices.h"
-#include "phasesweep/orchestrator/slurm.h"
 
 namespace phasesweep::orchestrator {
 namespace {
@@ -144,6 +144,11 @@ TEST(ShardTest, SliceFilesAreFoundAndAnotherNIsRefused) {
   fs::remove_all(dir);
 }
 
+TEST(SlurmScriptTest, ShellQuoting) {
+  EXPECT_EQ(ShellQuote("a b"), "'a b'");
+  EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
+}
+
 TEST(SlurmScriptTest, TimeLimits) {
   EXPECT_EQ(*ParseTimeLimit("04:00:00"), 4 * 3600);
   EXPECT_EQ(*ParseTimeLimit("100:30:05"), 100 * 3600 + 30 * 60 + 5);
@@ -224,8 +229,9 @@ TEST(SlurmScriptTest, ArraysRunOneSliceEachAndNameTheMerge) {
   EXPECT_TRUE(Has(s, "--shard \"$SLURM_ARRAY_TASK_ID/3\""));
   EXPECT_TRUE(Has(s, "gpus=none"));
   EXPECT_FALSE(Has(s, "gpus-per-node"));
-  EXPECT_EQ(MergeCommand(job),
-            "'/opt/ps/bin/phasesweep' merge '/scratch/me/r.config-0123abcd.yaml' -o '/scratch/me/r.h5'");
+  EXPECT_EQ(
+      MergeCommand(job),
+      "'/opt/ps/bin/phasesweep' merge '/scratch/me/r.config-0123abcd.yaml' -o '/scratch/me/r.h5'");
 }
 
 struct CommandRun {
@@ -241,6 +247,14 @@ CommandRun Slurm(SlurmCommandOptions o) {
   return {code, out.str(), err.str()};
 }
 
+std::string ReadScript(const SlurmCommandOptions& o) {
+  std::ifstream in(o.script_path.empty() ? (fs::temp_directory_path() / "ps-unit.sbatch").string()
+                                         : o.script_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 TEST(SlurmCommandTest, BadRequestsAreOneLineErrorsWithExitTwo) {
   struct Case {
     std::function<void(SlurmCommandOptions&)> set;
@@ -253,7 +267,8 @@ TEST(SlurmCommandTest, BadRequestsAreOneLineErrorsWithExitTwo) {
       {[](auto& o) { o.gpus_per_node = -4; }, "--gpus-per-node -4: must be at least 1"},
       {[](auto& o) { o.time = "4h"; }, "--time '4h' is not HH:MM:SS or D-HH:MM:SS"},
       {[](auto& o) { o.time = "00:03:00"; },
-       "--time 00:03:00 (180 s) leaves no time to train: the stop window before the limit is 180 s"},
+       "--time 00:03:00 (180 s) leaves no time to train: the stop window before the limit is 180 "
+       "s"},
   };
   for (const Case& c : cases) {
     SlurmCommandOptions o;
@@ -263,6 +278,22 @@ TEST(SlurmCommandTest, BadRequestsAreOneLineErrorsWithExitTwo) {
     EXPECT_EQ(r.err.find("phasesweep: error: " + c.message), 0u) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
+}
+
+TEST(SlurmCommandTest, MoreGpusThanPacksIsAWarningWithTheNumberUsed) {
+  SlurmCommandOptions o;
+  o.nodes = 2;
+  o.gpus_per_node = 8;
+  o.args.config_path = std::string(PHASESWEEP_SOURCE_DIR) + "/configs/smoke.yaml";  // 4 jobs
+  const CommandRun r = Slurm(o);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "phasesweep: warning: 16 GPUs requested but the sweep has 4 packs: only 4 GPUs would "
+            "be used (see `phasesweep plan --ranks 16`)\n");
+  EXPECT_NE(r.out.find("2 nodes x 8 ranks (8 GPUs per node) x 1 cpus"), std::string::npos) << r.out;
+  const std::string script = ReadScript(o);
+  EXPECT_NE(script.find("#SBATCH --gpus-per-node=8 "), std::string::npos);
+  fs::remove(fs::temp_directory_path() / "ps-unit.sbatch");
 }
 
 }  // namespace

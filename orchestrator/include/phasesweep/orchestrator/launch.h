@@ -17,8 +17,8 @@ struct LaunchLayout {
   int size = 1;
   int local_rank = 0;
   int local_size = 1;
-  int cpus_per_task = 0;    // SLURM_CPUS_PER_TASK (srun --cpus-per-task); 0 = not given
-  std::string launcher;     // "mpirun", "srun" or "mpi" (neither variable set)
+  int cpus_per_task = 0;  // SLURM_CPUS_PER_TASK (srun --cpus-per-task); 0 = not given
+  std::string launcher;   // "mpirun", "srun" or "mpi" (neither variable set)
 };
 
 // Reads the launcher variables through `getenv` (returns nullptr when unset). Values missing or

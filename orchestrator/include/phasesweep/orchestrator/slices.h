@@ -48,9 +48,9 @@ Status CheckSliceStart(const std::string& results_path, const Shard& shard,
                        const std::string& config_hash);
 
 struct FoldStats {
-  int slices = 0;           // slice files read
-  int64_t jobs = 0;         // finished jobs copied into the results file
-  int slices_removed = 0;   // slice files whose every job was finished (deleted afterwards)
+  int slices = 0;          // slice files read
+  int64_t jobs = 0;        // finished jobs copied into the results file
+  int slices_removed = 0;  // slice files whose every job was finished (deleted afterwards)
   std::vector<std::string> unfinished;  // "path: k of m jobs unfinished" (kept)
 };
 

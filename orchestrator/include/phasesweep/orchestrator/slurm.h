@@ -28,6 +28,9 @@ namespace phasesweep::orchestrator {
 // --time and the valid forms, for anything else or a zero limit.
 Result<int64_t> ParseTimeLimit(const std::string& text);
 
+// `s` single-quoted for the shell (a ' inside becomes '\'').
+std::string ShellQuote(const std::string& s);
+
 // Everything the script needs, resolved (absolute paths).
 struct SlurmJob {
   std::string job_name;     // ps-<study>-<first 8 hex of the config hash>
@@ -40,12 +43,12 @@ struct SlurmJob {
   std::string partition;   // "" = the cluster's default
   int array_slices = 0;    // > 0: a job array of this many one-node slices (`run --shard`)
   int stop_timeout_s = 120;
-  std::string exe;          // absolute path of phasesweep
-  std::string workdir;      // absolute; the job runs there
-  std::string config_yaml;  // the resolved config, embedded in the script
-  std::string config_file;  // where the script writes it (absolute, next to the results)
-  std::string results;      // absolute results file
-  std::string generated_by; // the command line that wrote the script
+  std::string exe;           // absolute path of phasesweep
+  std::string workdir;       // absolute; the job runs there
+  std::string config_yaml;   // the resolved config, embedded in the script
+  std::string config_file;   // where the script writes it (absolute, next to the results)
+  std::string results;       // absolute results file
+  std::string generated_by;  // the command line that wrote the script
 };
 
 // Seconds before the time limit at which Slurm sends USR1 to the batch shell.
@@ -70,7 +73,7 @@ struct SlurmCommandOptions {
   std::string script_path;  // -o; "" = <job name>.sbatch
   std::string output;       // --results: results file (default output.path)
   int stop_timeout_s = 120;
-  std::string exe;          // phasesweep's absolute path
+  std::string exe;  // phasesweep's absolute path
   std::string command_line;
 };
 
