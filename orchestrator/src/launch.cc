@@ -34,7 +34,9 @@ LaunchLayout DetectLaunch(const std::function<const char*(const char*)>& getenv,
   };
   for (const Names& n : sources) {
     const int rank = IntVar(getenv, n.rank), size = IntVar(getenv, n.size);
-    if (rank < 0 || size <= rank) continue;
+    // Variables of another world (e.g. a singleton `run` in an sbatch shell that has
+    // SLURM_NTASKS=8) do not describe this process.
+    if (rank < 0 || size <= rank || size != mpi.size) continue;
     out.launcher = n.launcher;
     out.rank = rank;
     out.size = size;

@@ -49,13 +49,13 @@ TEST(LaunchTest, PlainMpiKeepsWhatMpiSays) {
 
 TEST(LaunchTest, SrunVariablesGiveRankLocalRankAndThreads) {
   const LaunchLayout l = Detect({{"SLURM_PROCID", "6"},
-                                 {"SLURM_NTASKS", "16"},
+                                 {"SLURM_NTASKS", "8"},
                                  {"SLURM_LOCALID", "2"},
                                  {"SLURM_NTASKS_PER_NODE", "8"},
                                  {"SLURM_CPUS_PER_TASK", "3"}});
   EXPECT_EQ(l.launcher, "srun");
   EXPECT_EQ(l.rank, 6);
-  EXPECT_EQ(l.size, 16);
+  EXPECT_EQ(l.size, 8);
   EXPECT_EQ(l.local_rank, 2);
   EXPECT_EQ(l.local_size, 8);
   EXPECT_EQ(ThreadsPerRank(l, 64), 3) << "threads per rank = --cpus-per-task";
@@ -67,7 +67,7 @@ TEST(LaunchTest, OpenMpiWinsOverTheAllocationsSlurmVariables) {
                                  {"SLURM_NTASKS", "1"},
                                  {"SLURM_LOCALID", "0"},
                                  {"OMPI_COMM_WORLD_RANK", "3"},
-                                 {"OMPI_COMM_WORLD_SIZE", "4"},
+                                 {"OMPI_COMM_WORLD_SIZE", "8"},
                                  {"OMPI_COMM_WORLD_LOCAL_RANK", "1"},
                                  {"OMPI_COMM_WORLD_LOCAL_SIZE", "2"}});
   EXPECT_EQ(l.launcher, "mpirun");
@@ -81,8 +81,11 @@ TEST(LaunchTest, MalformedOrInconsistentVariablesFallBackToMpi) {
   // SLURM_NTASKS_PER_NODE in its "2(x3)" form and a rank beyond the size are not trusted.
   LaunchLayout l = Detect({{"SLURM_PROCID", "9"}, {"SLURM_NTASKS", "4"}});
   EXPECT_EQ(l.launcher, "mpi");
+  EXPECT_EQ(Detect({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "2"}, {"SLURM_LOCALID", "0"}}).launcher,
+            "mpi")
+      << "another world's variables (a singleton run in an sbatch shell) are ignored";
   l = Detect({{"SLURM_PROCID", "1"},
-              {"SLURM_NTASKS", "6"},
+              {"SLURM_NTASKS", "8"},
               {"SLURM_LOCALID", "1"},
               {"SLURM_NTASKS_PER_NODE", "2(x3)"},
               {"SLURM_CPUS_PER_TASK", "x"}});

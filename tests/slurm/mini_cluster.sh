@@ -12,6 +12,7 @@
 #                               ends, however it ends (a crashed or killed test cleans up too).
 #   mini_cluster.sh stop DIR    stops whatever `start` started in DIR (always safe to call).
 set -uo pipefail
+export PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 cmd=${1:?usage: mini_cluster.sh start|stop DIR}
 dir=$(realpath -m "${2:?usage: mini_cluster.sh start|stop DIR}")
 owner=${3:-}

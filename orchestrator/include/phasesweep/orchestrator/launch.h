@@ -22,7 +22,8 @@ struct LaunchLayout {
 };
 
 // Reads the launcher variables through `getenv` (returns nullptr when unset). Values missing or
-// malformed in the environment are taken from `mpi` (what MPI_COMM_WORLD says). Open MPI's
+// malformed in the environment are taken from `mpi` (what MPI_COMM_WORLD says); a launcher whose
+// world size differs from MPI's is ignored (a singleton run inside an sbatch shell). Open MPI's
 // variables win over Slurm's: under mpirun inside an allocation both are set and mpirun's are
 // this process's.
 LaunchLayout DetectLaunch(const std::function<const char*(const char*)>& getenv,
