@@ -266,6 +266,30 @@ TEST_F(SlurmTest, ArrayOfThreeSlicesAndItsMergeJobGiveTheUnshardedResults) {
   EXPECT_EQ(dir_.Listing().find(".slice-"), std::string::npos) << "merged slices are removed";
 }
 
+TEST_F(SlurmTest, AClusterWithoutThePmixPluginStopsAtThePreflightWithAClearMessage) {
+  // An srun whose --mpi=list lacks pmix (as on a Slurm built without it); every other call is
+  // the real srun.
+  const std::string shim = dir_.path() + "/shim";
+  fs::create_directories(shim);
+  RunCommand(
+      "printf '#!/bin/sh\\nif [ \"$1\" = --mpi=list ]; then printf \"MPI plugin types "
+      "are...\\\\n\\\\tnone\\\\n\\\\tpmi2\\\\n\"; exit 0; fi\\nexec "
+      "/usr/bin/srun \"$@\"\\n' > " +
+      shim + "/srun && chmod +x " + shim + "/srun");
+  ASSERT_EQ(RunCommand(shim + "/srun --mpi=list").out, "MPI plugin types are...\n\tnone\n\tpmi2\n");
+  ProcessResult gen =
+      Generate(kSmoke + " --nodes 1 --time 00:10:00 --results out.h5 -o job.sbatch");
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  ProcessResult run =
+      RunCommand("PATH=" + shim + ":$PATH timeout 120 sbatch --wait job.sbatch", dir_.path());
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_NE(SlurmLog().find("phasesweep-slurm: error: this Slurm has no pmix MPI plugin (srun "
+                            "--mpi=list: MPI plugin types are... none pmi2 )"),
+            std::string::npos)
+      << SlurmLog();
+  EXPECT_FALSE(fs::exists(dir_.path() + "/out.h5"));
+}
+
 TEST_F(SlurmTest, SbatchMissingOrRejectingIsAOneLineErrorAndTheScriptIsKept) {
   const std::string args = kSmoke + " --nodes 1 --time 00:10:00 -o job.sbatch --submit";
   ProcessResult missing = RunCommand("PATH=/nonexistent " + kExe + " slurm " + args, dir_.path());

@@ -81,7 +81,7 @@ std::string SlurmScript(const SlurmJob& job) {
     << "# Debian's Open MPI starts only under PMIx: plain srun and --mpi=pmi2 fail in MPI_Init.\n"
     << "if ! srun --mpi=list 2>&1 | grep -qw pmix; then\n"
     << "  echo \"phasesweep-slurm: error: this Slurm has no pmix MPI plugin (srun --mpi=list: "
-       "$(srun --mpi=list 2>&1 | tr '\\n' ' ')); Open MPI needs srun --mpi=pmix: ask the admins "
+       "$(srun --mpi=list 2>&1 | tr -s '\\n\\t ' ' ')); Open MPI needs srun --mpi=pmix: ask the admins "
        "for slurm's pmix plugin, or run mpirun inside the allocation\" >&2\n"
     << "  exit 1\n"
     << "fi\n"
