@@ -8,6 +8,8 @@
 #include "phasesweep/analysis/report.h"
 #include "phasesweep/analysis/stats_commands.h"
 #include "phasesweep/orchestrator/commands.h"
+#include "phasesweep/orchestrator/slices.h"
+#include "phasesweep/orchestrator/slurm.h"
 #include "phasesweep/storage/commands.h"
 #include "phasesweep/worker/stats_probe_commands.h"
 
@@ -54,7 +56,8 @@ int main(int argc, char** argv) {
   stats->require_subcommand(1);
   phasesweep::analysis::AddStatsCommands(*stats);     // changepoints, test, adjust
   phasesweep::worker::AddProbeStatsCommands(*stats);  // similarity, rank
-  AddUnbuilt(app, "slurm", "A ready sbatch script");
+  phasesweep::orchestrator::AddSlurmCommand(app, command_line);
+  phasesweep::orchestrator::AddMergeCommand(app, command_line);  // slices of `run --shard`
 
   try {
     app.parse(argc, argv);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -18,8 +19,10 @@
 #include "phasesweep/collectives/communicator.h"
 #include "phasesweep/collectives/process_group.h"
 #include "phasesweep/orchestrator/commands.h"
+#include "phasesweep/orchestrator/launch.h"
 #include "phasesweep/orchestrator/progress.h"
 #include "phasesweep/orchestrator/signals.h"
+#include "phasesweep/orchestrator/slices.h"
 #include "phasesweep/storage/ledger.h"
 #include "phasesweep/storage/results_writer.h"
 
@@ -85,12 +88,6 @@ class RankLog {
   std::ofstream file_;
 };
 
-// Intra-op threads per rank: the cores of this node shared by its ranks.
-int64_t ThreadsPerRank(int local_size) {
-  const int64_t cores = std::max<unsigned>(1, std::thread::hardware_concurrency());
-  return std::max<int64_t>(1, cores / std::max(1, local_size));
-}
-
 std::string MpiLibraryVersion() {
   char version[MPI_MAX_LIBRARY_VERSION_STRING];
   int len = 0;
@@ -121,16 +118,36 @@ std::vector<size_t> PendingPacks(SweepPlan& plan, const std::set<std::string>& f
 
 }  // namespace
 
+storage::OpenOptions OpenOptionsFor(const SweepPlan& plan, const std::string& resolved_yaml,
+                                    const std::string& command_line) {
+  storage::OpenOptions open;
+  open.provenance.phasesweep_version = PHASESWEEP_VERSION;
+  open.provenance.git_commit = PHASESWEEP_GIT_COMMIT;
+  open.provenance.config_yaml = resolved_yaml;
+  open.provenance.config_hash = plan.config_hash;
+  open.provenance.command_line = command_line;
+  open.provenance.libtorch_version = TORCH_VERSION;
+  open.provenance.mpi_version = MpiLibraryVersion();
+  for (const Job& j : plan.jobs) open.plan.push_back({j.id, j.seed, j.grid_index, j.hparams_json});
+  return open;
+}
+
 int RunSweep(const RunCommandOptions& options) {
   const int rank = WorldRank();
   int size = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   MPI_Comm local;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &local);
-  int local_rank = 0, local_size = 1;
-  MPI_Comm_rank(local, &local_rank);
-  MPI_Comm_size(local, &local_size);
+  LaunchLayout mpi_layout;
+  mpi_layout.rank = rank;
+  mpi_layout.size = size;
+  MPI_Comm_rank(local, &mpi_layout.local_rank);
+  MPI_Comm_size(local, &mpi_layout.local_size);
   MPI_Comm_free(&local);
+  // Local rank (hence the device) and threads per rank: mpirun's, srun's or MPI's (launch.h).
+  const LaunchLayout layout =
+      DetectLaunch([](const char* n) { return std::getenv(n); }, mpi_layout);
+  const int local_rank = layout.local_rank;
   InstallStopHandlers();
   RankLog log(options.log_dir, rank, rank == 0);
   auto fail = [&](const Status& s) {
@@ -178,26 +195,40 @@ int RunSweep(const RunCommandOptions& options) {
     MPI_Comm_split(MPI_COMM_WORLD, group->layout.group_rank == 0 ? 0 : MPI_UNDEFINED, rank, &roots);
   }
   PlanOptions plan_options;
-  plan_options.ranks = size / group_size;
+  // A slice plans for the ranks of all slices together, so every slice (and one unsharded run on
+  // as many ranks) packs the jobs the same way.
+  plan_options.ranks = size / group_size * std::max(1, options.shard.count);
   auto planned = MakePlan(*sweep, plan_options);
   if (!planned.ok()) return fail(planned.status());
   SweepPlan plan = std::move(*planned);
+  // A slice writes a results file of its own (slices.h); only its packs' jobs are planned there.
+  const std::string sweep_output = output;
+  std::vector<size_t> slice_packs;
+  if (options.shard.active()) {
+    output = SlicePath(sweep_output, options.shard);
+    std::vector<size_t> all(plan.packs.size());
+    for (size_t p = 0; p < all.size(); ++p) all[p] = p;
+    slice_packs = PacksOfSlice(all, options.shard);
+  }
 
   // 2. Rank 0 opens (or creates) the results file and reads which jobs are finished.
   std::unique_ptr<storage::ResultsWriter> writer;
   std::string finished_ids;
   Status open_status;
-  if (rank == 0) {
-    storage::OpenOptions open;
-    open.provenance.phasesweep_version = PHASESWEEP_VERSION;
-    open.provenance.git_commit = PHASESWEEP_GIT_COMMIT;
-    open.provenance.config_yaml = resolved_yaml;
-    open.provenance.config_hash = plan.config_hash;
-    open.provenance.command_line = options.command_line;
-    open.provenance.libtorch_version = TORCH_VERSION;
-    open.provenance.mpi_version = MpiLibraryVersion();
-    for (const Job& j : plan.jobs)
-      open.plan.push_back({j.id, j.seed, j.grid_index, j.hparams_json});
+  if (rank == 0 && options.shard.active()) {
+    open_status = CheckSliceStart(sweep_output, options.shard, plan.config_hash);
+  }
+  if (rank == 0 && open_status.ok()) {
+    storage::OpenOptions open = OpenOptionsFor(plan, resolved_yaml, options.command_line);
+    if (options.shard.active()) {
+      open.plan.clear();
+      for (size_t p : slice_packs) {
+        for (size_t j : plan.packs[p].job_index) {
+          const Job& job = plan.jobs[j];
+          open.plan.push_back({job.id, job.seed, job.grid_index, job.hparams_json});
+        }
+      }
+    }
     open.existing = options.fresh                    ? storage::ExistingFile::kFresh
                     : options.accept_config_mismatch ? storage::ExistingFile::kAcceptMismatch
                                                      : storage::ExistingFile::kResume;
@@ -212,6 +243,15 @@ int RunSweep(const RunCommandOptions& options) {
       // Fold shards a killed run left behind first, so the ledger reads one file.
       auto folded = writer->Merge();
       if (!folded.ok()) open_status = folded.status();
+      // An unsharded run folds the slices of `run --shard` (job arrays) into the file.
+      if (open_status.ok() && !options.shard.active()) {
+        auto slices = FoldSlices(*writer, open);
+        if (!slices.ok()) {
+          open_status = slices.status();
+        } else if (slices->slices > 0) {
+          log.Line(DescribeFold(*slices, output));
+        }
+      }
       auto ledger = storage::Ledger::Read(output);
       if (ledger.ok() && open_status.ok()) {
         for (const auto& e : ledger->entries()) {
@@ -231,9 +271,11 @@ int RunSweep(const RunCommandOptions& options) {
     b = finished_ids.find('\n', a);
     finished.insert(finished_ids.substr(a, b - a));
   }
-  const std::vector<size_t> pending = PendingPacks(plan, finished);
+  std::vector<size_t> pending = PendingPacks(plan, finished);
+  if (options.shard.active()) pending = PacksOfSlice(pending, options.shard);
 
-  const int64_t threads = ThreadsPerRank(local_size);
+  const int64_t threads =
+      ThreadsPerRank(layout, std::max<unsigned>(1, std::thread::hardware_concurrency()));
   if (rank == 0) {
     int64_t pending_jobs = 0;
     for (size_t p : pending) pending_jobs += static_cast<int64_t>(plan.packs[p].job_index.size());
@@ -242,7 +284,10 @@ int RunSweep(const RunCommandOptions& options) {
              " already finished, " + std::to_string(pending_jobs) + " to run in " +
              std::to_string(pending.size()) + " packs) on " + std::to_string(size) +
              (size == 1 ? " rank" : " ranks") + " x " + std::to_string(threads) + " threads -> " +
-             output);
+             output +
+             (options.shard.active() ? " (slice " + std::to_string(options.shard.index) + " of " +
+                                           std::to_string(options.shard.count) + ")"
+                                     : ""));
   }
 
   // 3. Train.
@@ -332,6 +377,12 @@ int RunSweep(const RunCommandOptions& options) {
              "(exit status 75).");
     return kExitRequeue;
   }
+  if (options.shard.active()) {
+    log.Line("phasesweep: slice " + std::to_string(options.shard.index) + " of " +
+             std::to_string(options.shard.count) + " finished; `phasesweep merge` with the same " +
+             "config (or a run without --shard) folds the slices into " + sweep_output);
+    return c.failed > 0 ? kExitFailedJobs : 0;
+  }
   log.Line("phasesweep: look at it: phasesweep status " + output + " | phasesweep analyze " +
            output + " | phasesweep export " + output +
            " --csv traces.csv | h5py recipes in docs/FORMAT.md");
@@ -365,14 +416,26 @@ void AddRunCommand(CLI::App& app, const std::string& command_line,
   run->add_option("--stop-timeout", options->stop_timeout_s,
                   "seconds rank 0 waits for every rank to checkpoint after a stop signal")
       ->check(CLI::PositiveNumber);
+  auto shard_text = std::make_shared<std::string>();
+  run->add_option("--shard", *shard_text,
+                  "i/n: train only slice i of n of the plan's packs (job arrays), into "
+                  "<results>.slice-i-of-n.h5; `phasesweep merge` folds the slices");
   auto with_analysis = std::make_shared<bool>(false);
   if (analyze) {
     run->add_flag("--analyze", *with_analysis,
                   "when the sweep has finished, analyse the results file and print the summary "
                   "(as `phasesweep analyze`)");
   }
-  run->callback([options, positionals, with_analysis, analyze]() {
+  run->callback([options, positionals, with_analysis, analyze, shard_text]() {
     options->args = SplitConfigArgs(*positionals);
+    if (!shard_text->empty()) {
+      auto shard = ParseShard(*shard_text);
+      if (!shard.ok()) {
+        std::cerr << "phasesweep: error: " << shard.status().message() << "\n";
+        throw CLI::RuntimeError(2);
+      }
+      options->shard = *shard;
+    }
     if (*with_analysis) options->after_finish = analyze;
     int provided = 0;
     MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);

@@ -32,6 +32,14 @@ int RunPlanCommand(const PlanCommandOptions& options, std::ostream& out, std::os
 // Adds `plan` to the application.
 void AddPlanCommand(CLI::App& app);
 
+// One slice of a sweep's packs for job arrays (`run --shard i/n`, slices.h); count == 0 means
+// "not sliced".
+struct Shard {
+  int index = 0;
+  int count = 0;
+  bool active() const { return count > 0; }
+};
+
 struct RunCommandOptions {
   ConfigArgs args;
   std::string output;  // -o; empty = output.path from the config
@@ -41,6 +49,7 @@ struct RunCommandOptions {
   std::string log_dir;          // one log file per rank
   double stop_timeout_s = 120;  // after a stop signal, how long rank 0 waits for the others
   std::string command_line;     // recorded in the results file
+  Shard shard;                  // --shard i/n: only this slice of the packs (slices.h)
   // Rank 0 only, after a sweep that finished (exit 0 or 3): called with the results file; a
   // non-zero return becomes the exit status. `run --analyze` sets it (app/main.cc).
   std::function<int(const std::string& results_path)> after_finish;
