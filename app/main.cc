@@ -13,21 +13,6 @@
 #include "phasesweep/storage/commands.h"
 #include "phasesweep/worker/stats_probe_commands.h"
 
-namespace {
-
-// A subcommand whose issue has not landed yet: says so plainly and exits non-zero.
-void AddUnbuilt(CLI::App& app, const std::string& name, const std::string& what) {
-  CLI::App* cmd = app.add_subcommand(name, what + " (not built yet)");
-  cmd->allow_extras();
-  cmd->callback([name]() {
-    std::cerr << "phasesweep: error: '" << name
-              << "' is not built yet in this version of phasesweep\n";
-    throw CLI::RuntimeError(1);
-  });
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   CLI::App app{
       "phasesweep: seeds x hyperparameter sweeps of small models, probed while they train, "
