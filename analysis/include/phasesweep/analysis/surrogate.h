@@ -1,24 +1,32 @@
 // Significance of a trace's transition against surrogate null traces.
 //
-// Statistic (a studentised sup-F for one mean shift on top of a linear trend):
+// Statistic (a studentised sup-F for one smooth or sharp transition on top of a linear trend):
 //   r      = y with its least-squares line removed
-//   G(t)   = S_t^2 / t + (S_n - S_t)^2 / (n - t) - S_n^2 / n,  S_t = r_0 + ... + r_{t-1},
-//            for t in [min_size, n - min_size]; t* = argmax G
-//   e      = residuals of y on [1, t, 1(t >= t*)]          (trend and the best step removed)
-//   rho_e  = sum e_i e_{i+1} / sum e_i^2 + (5 + 10 rho) / n, clipped to [-0.9, 0.98] (the raw
-//            estimate is biased by about -(5 + 10 rho) / n after a trend and a step are fitted)
+//   x(t)   = clamp((t - a) / L, 0, 1): a ramp from t = a to a + L (L = 1 is a step at a + 1), for
+//            lengths L in {1, 2, 4, ..., <= n/2} (only L = 1 below MinSmoothLength probes) and
+//            starts a with at least min_size probes before and after; starts every max(1, L/4)
+//   G(a,L) = (x'r)^2 / |x~|^2, x~ = x made orthogonal to [1, t]   (energy the ramp explains)
+//   first  = argmax G: the tested feature
+//   then two more ramps, greedily: each is the candidate with the largest (x'e)^2 / |x~|^2 on what
+//            the features before it left (e), and e loses its projection on that ramp made
+//            orthogonal to [1, t] and to them; so a trace with two or three features, or a
+//            transition one ramp fits imperfectly, does not leave structure behind
+//   e      = residuals of y on [1, t] and the three ramps
+//   rho_e  = sum e_i e_{i+1} / sum e_i^2, clipped to [-0.9, 0.98]
 //   LRV    = mean(e^2) (1 + rho_e) / (1 - rho_e)           (AR(1) long-run variance of e)
-//   T      = G(t*) / LRV
-// Removing the best step before estimating the noise keeps a real transition from inflating
-// the noise estimate (which would hide it); dividing by the long-run variance makes T nearly
-// pivotal under AR(1) noise, so the surrogates only need the dependence roughly right.
+//   T      = G(first) / LRV
+// Fitting the transition's own shape (sharp or smooth, of any width) before estimating the noise
+// keeps a clean transition from looking like persistent noise: what is left is the noise, so T
+// grows as the noise falls. Dividing by the long-run variance makes T nearly pivotal under AR(1)
+// noise, so the surrogates only need the dependence roughly right.
 //
 // Null traces (B of them), each put through the same statistic:
-//   ar1    AR(1) series, stationary start; each draws its own coefficient
-//          rho_b ~ N(rho_s, (1 - rho_s^2) / n), rho_s = rho_e + (5 + 10 rho_e) / n, clipped to
-//          [-0.9, 0.98]: averaging over the uncertainty of rho keeps the test at its level when
-//          the dependence is strong (calibration table in docs/STATISTICS.md). T is scale-free,
-//          so the innovation scale is irrelevant.
+//   ar1    AR(1) series, stationary start; each draws its coefficient from Ar1NullRhoWeights(rho_e):
+//          a posterior over a grid of coefficients (-0.9 ... 0.98) given the observed rho_e, with
+//          the likelihood from a seeded simulation of rho_e under each coefficient (once per
+//          length; fitting ramps biases rho_e down, most in short traces) and a prior leaning to
+//          persistence, so that where rho_e cannot tell coefficients apart the null is the
+//          conservative one. T is scale-free, so the innovation scale is irrelevant.
 //   block  circular block bootstrap of the detrended trace r, blocks of ceil(n^(1/3)) probes
 //          (valid for weak dependence; anti-conservative for strong dependence in short traces).
 // p = (1 + #{T_b >= T}) / (B + 1). Deterministic for a given seed.
@@ -28,6 +36,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "phasesweep/base/status.h"
@@ -51,16 +60,34 @@ struct SignificanceResult {
   double pvalue = std::numeric_limits<double>::quiet_NaN();
   int count = 0;          // B actually drawn
   int exceed = 0;         // #{T_b >= T}
-  std::size_t split = 0;  // t*: index of the first value after the best split
+  std::size_t split = 0;  // index of the first value past the middle of the principal feature
+  std::size_t width = 0;  // its length L in probes (1: a step)
   double rho = std::numeric_limits<double>::quiet_NaN();  // rho_e
   std::string note;
+  // The principal feature's `split` in each surrogate (the null distribution of where a
+  // transition is found in this trace when there is none); for the cross-seed agreement test.
+  std::vector<std::size_t> null_splits;
 };
 
 // Smallest trace the test accepts: 2 * min_size + 4 finite values.
 std::size_t MinSignificanceLength(std::size_t min_size);
+// Shortest trace for which smooth transitions (ramps of length >= 2) are fitted; shorter ones are
+// tested for a step only, with a note.
+std::size_t MinSmoothLength();
+// The ramp lengths tried for a trace of n finite values: 1, 2, 4, ... <= n / 2.
+std::vector<std::size_t> RampLengths(std::size_t n);
+// rho_e of y (the residual lag-1 autocorrelation after the trend and two ramps); NaN when short.
+double RawResidualRho(const std::vector<double>& y, std::size_t min_size);
+// The null's AR(1) coefficients for a residual autocorrelation rho_e in a trace of n values, as
+// (rho, probability) pairs summing to 1: likelihood N(rho_e; m(rho), s(rho)) with m, s the mean and
+// spread of rho_e over 256 seeded AR(1) traces of that length (simulated the first time each
+// (n, min_size) is seen, then kept; thread-safe), times the prior (1 - rho)^(-1/2) on the grid.
+std::vector<std::pair<double, double>> Ar1NullRhoWeights(double rho_e, std::size_t n,
+                                                        std::size_t min_size);
 
 // The statistic alone (split and rho_e through the optional out-pointers). NaN when y is
 // shorter than MinSignificanceLength; 0 for a trace that is exactly linear (or constant).
+// A trace shorter than MinSmoothLength is tested for a step only (with a note).
 double TransitionStatistic(const std::vector<double>& y, std::size_t min_size,
                            std::size_t* split = nullptr, double* rho = nullptr);
 
