@@ -15,6 +15,7 @@
 
 #include "analyze_internal.h"
 #include "phasesweep/analysis/random.h"
+#include "phasesweep/analysis/seed_agreement.h"
 
 namespace phasesweep::analysis {
 namespace internal {
@@ -139,11 +140,22 @@ Result<TraceResult> AnalyzeTrace(const TraceJob& job, const std::string& metric,
     so.count = options.surrogates;
     so.min_size = options.transition.segmentation.min_size;
     so.seed = StreamSeed(options.seed, job.job_id + "/" + metric);
-    auto sig = TransitionSignificance(t->valid_values, so);
+    // The probe at step 0 (the initialisation, before any update) is left out of the test: every
+    // metric moves with the first updates, which is training starting, not a transition.
+    const std::size_t skip =
+        !t->valid_index.empty() && job.steps[t->valid_index.front()] == 0 ? 1 : 0;
+    const std::vector<double> tested(t->valid_values.begin() + skip, t->valid_values.end());
+    auto sig = TransitionSignificance(tested, so);
     if (!sig.ok())
       return sig.status().WithContext("job '" + job.job_id + "' metric '" + metric + "'");
     tr.statistic = sig->statistic;
     tr.pvalue = sig->pvalue;
+    if (sig->statistic > 0.0 && !std::isnan(sig->pvalue)) {
+      tr.principal_index = static_cast<double>(t->valid_index[sig->split + skip]);
+      tr.null_indices.reserve(sig->null_splits.size());
+      for (std::size_t k : sig->null_splits)
+        tr.null_indices.push_back(static_cast<double>(t->valid_index[k + skip]));
+    }
     if (!sig->note.empty() && tr.note.empty()) tr.note = sig->note;
   } else if (options.surrogates > 0) {
     tr.statistic = 0.0;
@@ -215,6 +227,39 @@ Status AnalyzeTraces(AnalysisContext& ctx) {
   return Status::Ok();
 }
 
+// The cross-seed agreement test (seed_agreement.h) over the traces of one grid point x metric
+// whose per-trace test fitted a transition.
+// M = 19,999 lets p reach 5e-5, so an agreement can survive adjustment with hundreds of p-values.
+constexpr int kAgreementDraws = 19999;
+
+void AddAgreement(AnalysisContext& ctx, const std::vector<const TraceResult*>& traces,
+                  SignificanceSummary& sig) {
+  std::vector<AgreementSeed> seeds;
+  for (const TraceResult* t : traces) {
+    if (std::isnan(t->principal_index) || t->null_indices.empty()) continue;
+    seeds.push_back({t->principal_index, t->null_indices});
+  }
+  const std::string where = "grid " + std::to_string(sig.grid_index) + " " + sig.metric;
+  auto r = SeedAgreementTest(seeds, kAgreementDraws,
+                             StreamSeed(ctx.options.seed, "agreement/" + where));
+  if (!r.ok()) {
+    sig.agreement_note = r.status().message();
+    return;
+  }
+  sig.n_agreement = r->n_seeds;
+  sig.dispersion = r->dispersion;
+  sig.null_dispersion = r->null_dispersion;
+  sig.agreement_note = r->note;
+  if (std::isnan(r->pvalue)) return;
+  TestResult tr;
+  tr.statistic = r->dispersion;
+  tr.pvalue = r->pvalue;
+  tr.method = TestMethod::kApprox;  // Monte Carlo
+  sig.agreement_test = ctx.AddTest(internal::MakeRecord(
+      "agreement", where + ": seeds' transition times more concentrated than their nulls",
+      "surrogate-dispersion", Alternative::kLess, r->n_seeds, tr));
+}
+
 void GridSummaries(AnalysisContext& ctx) {
   const AnalysisOptions& o = ctx.options;
   for (const auto& [grid, jobs] : ctx.grid_jobs) {
@@ -262,6 +307,7 @@ void GridSummaries(AnalysisContext& ctx) {
                 "binomtest", Alternative::kGreater, sig.n_tested, *r));
           }
         }
+        AddAgreement(ctx, traces, sig);
         ctx.result.significance.push_back(sig);
       }
       if (o.bands) {

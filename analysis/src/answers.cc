@@ -10,6 +10,7 @@
 
 #include "answers_internal.h"
 #include "phasesweep/analysis/bootstrap.h"
+#include "phasesweep/analysis/descriptive.h"
 #include "phasesweep/analysis/hypothesis_tests.h"
 #include "phasesweep/analysis/random.h"
 
@@ -152,7 +153,8 @@ std::string NeedSeeds(std::int64_t need, std::int64_t have, const AnalysisResult
 
 }  // namespace
 
-// 1. Kept in one function: the cross-seed agreement test will join it here.
+// 1. Three phases per seed, significance per seed (binomial over seeds) and whether the seeds
+// agree on when (the cross-seed agreement test, seed_agreement.h).
 std::string AnswerPattern(const AnalysisResult& r) {
   std::string s = "1. Pattern across seeds: ";
   const PhaseComparison* cmp = nullptr;
@@ -166,7 +168,10 @@ std::string AnswerPattern(const AnalysisResult& r) {
   if (cmp->n_regular == 0) return s + "not enough evidence: only control jobs have " + cmp->metric;
   const std::set<std::int64_t> control = ControlGrids(r);
   std::int64_t n_tested = 0, n_sig = 0, grids = 0, grids_rejected = 0;
-  double worst_adj = 0.0;
+  std::int64_t agree_grids = 0, agree_rejected = 0;
+  double worst_adj = 0.0, agree_worst_adj = 0.0;
+  std::vector<double> dispersion, null_dispersion;
+  std::string agree_note;
   for (const auto& g : r.significance) {
     if (g.metric != cmp->metric || control.count(g.grid_index)) continue;
     n_tested += g.n_tested;
@@ -175,6 +180,15 @@ std::string AnswerPattern(const AnalysisResult& r) {
       ++grids;
       grids_rejected += t->rejected;
       worst_adj = std::max(worst_adj, t->pvalue_adjusted);
+    }
+    if (const TestRecord* t = Test(r, g.agreement_test)) {
+      ++agree_grids;
+      agree_rejected += t->rejected;
+      agree_worst_adj = std::max(agree_worst_adj, t->pvalue_adjusted);
+      dispersion.push_back(g.dispersion);
+      null_dispersion.push_back(g.null_dispersion);
+    } else if (agree_note.empty()) {
+      agree_note = g.agreement_note;
     }
   }
   const double frac = static_cast<double>(cmp->k_regular) / static_cast<double>(cmp->n_regular);
@@ -186,12 +200,32 @@ std::string AnswerPattern(const AnalysisResult& r) {
          std::to_string(grids) + " grid points, largest adjusted " + PText(worst_adj).substr(2) +
          ")";
   }
+  if (agree_grids > 0) {
+    s += "; the seeds agree on when it happens at " + std::to_string(agree_rejected) + "/" +
+         std::to_string(agree_grids) +
+         " grid points (median distance from the seeds' median transition " +
+         Num(Median(dispersion)) + " probes vs " + Num(Median(null_dispersion)) +
+         " for transitions placed by each seed's own null; surrogate-dispersion test, largest "
+         "adjusted " +
+         PText(agree_worst_adj).substr(2) + ")";
+  } else if (n_tested > 0) {
+    s += "; whether the seeds agree on when was not tested (" +
+         (agree_note.empty() ? std::string("no seed has a fitted transition") : agree_note) + ")";
+  }
+  const bool agree = agree_grids > 0 && agree_rejected == agree_grids;
   const std::int64_t need = MinSeedsBinomial(Family(r), Alpha(r));
   const std::int64_t have = SeedsPerRegularGrid(r);
-  if (grids_rejected == 0 && have < need) return s + ". Not enough evidence: " + NeedSeeds(need, have, r);
-  if (frac >= 0.8 && grids > 0 && grids_rejected == grids) return s + ". Consistent across seeds.";
-  if (frac >= 0.5) return s + ". In most seeds, not all: partly consistent.";
-  return s + ". Not consistent: most seeds do not show the three phases.";
+  if (grids_rejected == 0 && agree_rejected == 0 && have < need)
+    return s + ". Not enough evidence: " + NeedSeeds(need, have, r);
+  if (frac >= 0.8 && grids > 0 && grids_rejected == grids && agree)
+    return s + ". Consistent across seeds: each seed has the transition and they agree on when.";
+  if (frac >= 0.5)
+    return s + ". In most seeds, not all: partly consistent" +
+           (agree ? std::string(" (the seeds do agree on when the transition happens).")
+                  : std::string("."));
+  return s + ". Not consistent: most seeds do not show the three phases" +
+         (agree ? std::string(", although their transitions agree on when they happen.")
+                : std::string("."));
 }
 
 // 2.

@@ -102,7 +102,13 @@ Table Significance(const AnalysisResult& r) {
                                Col(v, "n_tested", [](const T& t) { return t.n_tested; }),
                                Col(v, "n_significant", [](const T& t) { return t.n_significant; }),
                                Col(v, "fraction", [](const T& t) { return t.fraction; }),
-                               Col(v, "binomial_test", [](const T& t) { return I(t.test); })});
+                               Col(v, "binomial_test", [](const T& t) { return I(t.test); }),
+                               Col(v, "n_agreement", [](const T& t) { return t.n_agreement; }),
+                               Col(v, "dispersion", [](const T& t) { return t.dispersion; }),
+                               Col(v, "null_dispersion",
+                                   [](const T& t) { return t.null_dispersion; }),
+                               Col(v, "agreement_test",
+                                   [](const T& t) { return I(t.agreement_test); })});
 }
 
 // Long format: one row per grid point x metric x probe step.

@@ -70,7 +70,14 @@ std::string FormatSummary(const AnalysisResult& r) {
     if (it != sig.end() && it->second->n_tested > 0) {
       const SignificanceSummary& s = *it->second;
       os << "      significant seeds " << s.n_significant << "/" << s.n_tested
-         << " (vs alpha: " << P(r, s.test) << ")\n";
+         << " (vs alpha: " << P(r, s.test) << ")";
+      if (s.agreement_test >= 0) {
+        os << "; seeds agree on when: dispersion " << Num(s.dispersion) << " probes vs "
+           << Num(s.null_dispersion) << " by chance (" << P(r, s.agreement_test) << ")";
+      } else if (!s.agreement_note.empty()) {
+        os << "; agreement: " << s.agreement_note;
+      }
+      os << "\n";
     }
   }
 

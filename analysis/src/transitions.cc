@@ -299,6 +299,13 @@ Result<TraceTransitions> DetectTransitions(const std::vector<std::int64_t>& step
     return out;
   }
   PHASESWEEP_RETURN_IF_ERROR(PrincipalChangePoint(steps, options, out));
+  if (out.breakpoint_steps.size() >= kManyChangePoints) {
+    out.note = "PELT kept " + std::to_string(out.breakpoint_steps.size()) +
+               " change points at penalty " + FormatDouble(out.penalty) +
+               ": the trace is noisy at this penalty (analysis.penalty_scale raises it); the "
+               "changepoint is the one of largest gain, and the significance test does not "
+               "depend on them";
+  }
   const std::vector<double> smooth = GaussianSmooth(y, options.smooth_sigma);
   Steepest(steps, smooth, out);
   Settle(steps, smooth, options, out);

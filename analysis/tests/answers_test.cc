@@ -74,6 +74,9 @@ TEST(Answers, FindThePlantedTransitions) {
   spec.probes = 120;
   const auto a = AnswersOf(MakeSyntheticSweep(spec));
   ExpectSevenLines(a);
+  // The planted emb_cos_prev transition sits at the same fraction of the run in every seed: the
+  // cross-seed agreement test finds the seeds agree on when, at every regular grid point.
+  EXPECT_TRUE(Has(a[0].text, "the seeds agree on when it happens at 2/2 grid points")) << a[0].text;
   // emb_cos_prev changes 0.1 of the run before test_acc crosses 0.9, in every seed.
   EXPECT_TRUE(Has(a[1].text, "emb_cos_prev first in 16/16")) << a[1].text;
   // Early stopping on test_loss stops during its planted rise, before the transition.
@@ -112,6 +115,8 @@ TEST(Answers, SingleSeedSaysWhichNeedMoreSeeds) {
   const auto a = AnswersOf(MakeSyntheticSweep(spec));
   ExpectSevenLines(a);
   EXPECT_TRUE(Has(a[0].text, "needs >= ")) << a[0].text;
+  EXPECT_TRUE(Has(a[0].text, "whether the seeds agree on when was not tested (needs >= 3 seeds"))
+      << a[0].text;
   EXPECT_TRUE(Has(a[3].text, "needs >= ")) << a[3].text;
   EXPECT_TRUE(Has(a[1].text, "needs >= ") || Has(a[1].text, "no test")) << a[1].text;
 }

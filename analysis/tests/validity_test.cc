@@ -124,5 +124,57 @@ TEST(Surrogate, DeterministicAndDegenerateCases) {
   EXPECT_FALSE(ParseSurrogateMethod("phase").ok());
 }
 
+// Issue 19's bad inputs. Near-constant traces are noise, never an error, and the statistic does
+// not depend on the trace's scale or offset; a trace too short for smooth transitions is tested
+// for a step with a note; a trace on which PELT keeps hundreds of change points costs what any
+// trace of its length costs and says so in its note.
+TEST(Surrogate, NearConstantTracesAreNoiseNotErrors) {
+  Rng rng(11);
+  std::vector<double> y(60), scaled(60);
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    y[i] = 1.0 + 1e-12 * rng.Normal();
+    scaled[i] = 5e12 * (y[i] - 1.0) - 3.0;
+  }
+  SurrogateOptions o;
+  o.seed = 4;
+  auto a = TransitionSignificance(y, o), b = TransitionSignificance(scaled, o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_GT(a->pvalue, 0.05);
+  // Equal up to the rounding of 1 + 1e-12 z (about 4 significant digits of z survive).
+  EXPECT_NEAR(a->statistic, b->statistic, 1e-3 * b->statistic);
+  EXPECT_NEAR(a->pvalue, b->pvalue, 0.02);
+}
+
+TEST(Surrogate, ShortTraceTestsAStepWithANote) {
+  std::vector<double> y(12, 0.0);
+  for (std::size_t i = 6; i < y.size(); ++i) y[i] = 1.0 + 0.01 * static_cast<double>(i % 3);
+  auto r = TransitionSignificance(y, SurrogateOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->width, 1u);
+  EXPECT_LE(r->pvalue, 0.05);
+  EXPECT_NE(r->note.find("tested for a step only"), std::string::npos) << r->note;
+}
+
+TEST(Surrogate, HundredsOfChangePointsAreBoundedAndNoted) {
+  // A staircase of 300 steps (1,500 probes, steps of 1 with noise 0.05) plus one large jump.
+  const std::size_t n = 1500;
+  Rng rng(8);
+  std::vector<std::int64_t> steps(n);
+  std::vector<double> y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    steps[i] = static_cast<std::int64_t>(10 * i);
+    y[i] = static_cast<double>((i / 5) % 2) + (i >= 900 ? 20.0 : 0.0) + 0.05 * rng.Normal();
+  }
+  auto t = DetectTransitions(steps, y, TransitionOptions{});
+  ASSERT_TRUE(t.ok());
+  EXPECT_GE(t->breakpoint_steps.size(), 250u);
+  EXPECT_NE(t->note.find("PELT kept"), std::string::npos) << t->note;
+  EXPECT_EQ(t->changepoint.step_lo, 8990);  // the jump, the change point of largest gain
+  auto sig = TransitionSignificance(t->valid_values, SurrogateOptions{});
+  ASSERT_TRUE(sig.ok());
+  EXPECT_LE(sig->pvalue, 0.05);
+  EXPECT_NEAR(static_cast<double>(sig->split), 900.0, 2.0);
+}
+
 }  // namespace
 }  // namespace phasesweep::analysis

@@ -45,6 +45,10 @@ struct TraceResult {
   double statistic = kNoValue;  // surrogate-test statistic T
   double pvalue = kNoValue;     // surrogate p-value (per seed, not adjusted)
   bool significant = false;     // pvalue <= alpha
+  // Probe index of the principal transition the test fitted (NaN without a test), and where its
+  // null surrogates put theirs: inputs of the cross-seed agreement test (not stored).
+  double principal_index = kNoValue;
+  std::vector<double> null_indices;
   std::string note;
   const Transition& Get(TransitionKind kind) const;
 };
@@ -67,6 +71,12 @@ struct SignificanceSummary {
   std::int64_t n_tested = 0, n_significant = 0;
   double fraction = kNoValue;
   int test = -1;
+  // Do the seeds agree on when (seed_agreement.h)? Dispersion of the principal transitions'
+  // probe indices vs the seeds' own nulls; -1 / NaN when not run (fewer than 3 seeds).
+  std::int64_t n_agreement = 0;
+  double dispersion = kNoValue, null_dispersion = kNoValue;
+  int agreement_test = -1;
+  std::string agreement_note;
 };
 
 struct Band {

@@ -86,6 +86,10 @@ struct TraceTransitions {
   const Transition& Get(TransitionKind kind) const;
 };
 
+// From this many PELT change points on, the trace's note says so (the work stays bounded: the
+// principal change point is an O(1) gain per change point, and significance ignores them).
+inline constexpr std::size_t kManyChangePoints = 100;
+
 // InvalidArgument when steps and values differ in length or steps do not strictly increase.
 Result<TraceTransitions> DetectTransitions(const std::vector<std::int64_t>& steps,
                                            const std::vector<double>& values,
