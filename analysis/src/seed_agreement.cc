@@ -4,23 +4,14 @@
 #include <algorithm>
 #include <cmath>
 
+#include "phasesweep/analysis/descriptive.h"
 #include "phasesweep/analysis/random.h"
 
 namespace phasesweep::analysis {
 namespace {
 
-// Median of v (v is reordered); v non-empty.
-double Median(std::vector<double>& v) {
-  const std::size_t h = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h), v.end());
-  const double hi = v[h];
-  if (v.size() % 2 == 1) return hi;
-  return (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h)) + hi) / 2.0;
-}
-
-double Dispersion(std::vector<double> x) {
-  std::vector<double> copy = x;
-  const double m = Median(copy);
+double Dispersion(const std::vector<double>& x) {
+  const double m = Median(x);
   double sum = 0.0;
   for (double v : x) sum += std::fabs(v - m);
   return sum / static_cast<double>(x.size());
