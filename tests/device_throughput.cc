@@ -80,6 +80,8 @@ int Main(int argc, char** argv) {
     spec.members.push_back(m);
   }
   spec.training.steps = warmup + timed + 1;
+  // The shortened run must hold the warmup (the learning rate does not change a step's cost).
+  spec.optimizer.warmup_steps = std::min(spec.optimizer.warmup_steps, spec.training.steps);
   spec.training.checkpoint_every = 0;
   spec.probes.schedule = "linear";
   spec.probes.every = probe_every;
