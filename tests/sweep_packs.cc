@@ -48,7 +48,7 @@ Result<std::map<std::string, worker::MemberTrace>> TrainPacks(
 
 double LargestScaledDifference(const std::map<std::string, worker::MemberTrace>& a,
                                const std::map<std::string, worker::MemberTrace>& b,
-                               std::string* where) {
+                               std::string* where, int64_t until) {
   const double kMismatch = std::numeric_limits<double>::infinity();
   auto mismatch = [&](const std::string& what) {
     if (where != nullptr) *where = what;
@@ -66,7 +66,7 @@ double LargestScaledDifference(const std::map<std::string, worker::MemberTrace>&
       if (m == tb.metrics.end() || m->second.size() != va.size()) {
         return mismatch("job " + job + ": metric " + metric + " differs in presence or length");
       }
-      for (size_t i = 0; i < va.size(); ++i) {
+      for (size_t i = 0; i < va.size() && ta.steps[i] <= until; ++i) {
         const double x = va[i], y = m->second[i];
         if (std::isnan(x) && std::isnan(y)) continue;
         const double d = std::abs(x - y) / std::max({1.0, std::abs(x), std::abs(y)});

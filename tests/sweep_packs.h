@@ -3,6 +3,8 @@
 // of the same jobs trained in different ways (kernels, devices, pack sizes).
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,9 +28,11 @@ Result<std::map<std::string, worker::MemberTrace>> TrainPacks(
 // The largest |a - b| / max(1, |a|, |b|) over every metric value of every job: an absolute
 // difference for values up to 1 (losses near 0, accuracies, cosines), a relative one above.
 // Both maps must hold the same jobs, probe steps and metrics, else the result is infinity; NaN
-// equals NaN. `where` (optional) receives "job metric step: a vs b" of the largest difference.
+// equals NaN. Only probe steps <= `until` count. `where` (optional) receives
+// "job metric step: a vs b" of the largest difference.
 double LargestScaledDifference(const std::map<std::string, worker::MemberTrace>& a,
                                const std::map<std::string, worker::MemberTrace>& b,
-                               std::string* where = nullptr);
+                               std::string* where = nullptr,
+                               int64_t until = std::numeric_limits<int64_t>::max());
 
 }  // namespace phasesweep::testing
