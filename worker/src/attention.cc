@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "attention_kernels.h"
+#include "phasesweep/worker/kernel_policy.h"
 
 namespace phasesweep::worker {
 namespace {
@@ -80,7 +81,7 @@ class LastQueryAttentionFn : public torch::autograd::Function<LastQueryAttention
 
 torch::Tensor LastQueryAttention(const torch::Tensor& q, const torch::Tensor& k,
                                  const torch::Tensor& v, double scale, bool allow_fused) {
-  const bool fused = allow_fused && k.device().is_cpu() && q.scalar_type() == torch::kFloat32 &&
+  const bool fused = allow_fused && FusedCpuKernelsOn(k.device()) && q.scalar_type() == torch::kFloat32 &&
                      k.scalar_type() == torch::kFloat32 && v.scalar_type() == torch::kFloat32;
   if (!fused) return Reference(q, k, v, scale);
   return LastQueryAttentionFn::apply(q.contiguous(), k.contiguous(), v.contiguous(), scale);

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "phasesweep/worker/kernel_policy.h"
 #include "small_gemm.h"
 
 #if defined(PHASESWEEP_WORKER_CBLAS)
@@ -163,7 +164,7 @@ bool BatchedLinearUsesBlas() {
 
 torch::Tensor BatchedLinear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
                             bool allow_blas) {
-  const bool fast = allow_blas && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 &&
+  const bool fast = allow_blas && FusedCpuKernelsOn(x.device()) && x.scalar_type() == torch::kFloat32 &&
                     w.scalar_type() == torch::kFloat32 &&
                     (!b.defined() || b.scalar_type() == torch::kFloat32) && x.size(1) > 0;
   if (!fast) return Reference(x, w, b);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "loss_kernels.h"
+#include "phasesweep/worker/kernel_policy.h"
 #include "phasesweep/worker/model.h"
 
 namespace phasesweep::worker {
@@ -78,7 +79,7 @@ class MemberLossFn : public torch::autograd::Function<MemberLossFn> {
 }  // namespace
 
 torch::Tensor MemberLosses(const torch::Tensor& logits, const torch::Tensor& labels) {
-  const bool fused = logits.device().is_cpu() && logits.scalar_type() == torch::kFloat32 &&
+  const bool fused = FusedCpuKernelsOn(logits.device()) && logits.scalar_type() == torch::kFloat32 &&
                      labels.scalar_type() == torch::kInt64 && logits.size(1) > 0;
   if (!fused) return Reference(logits, labels);
   return MemberLossFn::apply(logits.contiguous(), labels.contiguous());

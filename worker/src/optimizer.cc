@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string>
 
+#include "phasesweep/worker/kernel_policy.h"
+
 namespace phasesweep::worker {
 namespace {
 constexpr int64_t kChunk = 16384;  // floats per fused-kernel work item
@@ -79,7 +81,8 @@ EnsembleOptimizer::EnsembleOptimizer(const OptimizerSpec& spec,
               "one MemberOptimizerScalars per member");
   const torch::Tensor& flat = params->flat_params();
   const bool cpu_float = flat.device().is_cpu() && flat.scalar_type() == torch::kFloat32;
-  fused_ = kernel == Kernel::kFusedCpu || (kernel == Kernel::kAuto && cpu_float);
+  fused_ = kernel == Kernel::kFusedCpu ||
+           (kernel == Kernel::kAuto && cpu_float && !GenericKernelsForced());
   TORCH_CHECK(!fused_ || cpu_float, "the fused optimizer kernel needs float32 CPU parameters");
   state_a_ = torch::zeros_like(flat);
   if (adamw_) state_b_ = torch::zeros_like(flat);

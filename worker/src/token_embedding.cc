@@ -2,6 +2,7 @@
 #include "token_embedding.h"
 
 #include "fused_autograd.h"
+#include "phasesweep/worker/kernel_policy.h"
 
 namespace phasesweep::worker {
 namespace {
@@ -99,7 +100,7 @@ torch::Tensor EmbedTokens(const torch::Tensor& embed, const torch::Tensor& pos,
                           const torch::Tensor& tokens, int64_t from, bool allow_fused) {
   TORCH_CHECK(from >= 0 && from < tokens.size(2), "EmbedTokens: from ", from, " is not in [0, ",
               tokens.size(2), ")");
-  const bool fused = allow_fused && embed.device().is_cpu() &&
+  const bool fused = allow_fused && FusedCpuKernelsOn(embed.device()) &&
                      embed.scalar_type() == torch::kFloat32 &&
                      pos.scalar_type() == torch::kFloat32 && tokens.scalar_type() == torch::kInt64;
   if (!fused) return Reference(embed, pos, tokens, from);

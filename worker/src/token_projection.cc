@@ -5,6 +5,7 @@
 
 #include "batched_linear.h"
 #include "fused_autograd.h"
+#include "phasesweep/worker/kernel_policy.h"
 #include "small_gemm.h"
 #include "token_embedding.h"
 
@@ -118,7 +119,7 @@ class ProjectTokensFn : public torch::autograd::Function<ProjectTokensFn> {
 torch::Tensor ProjectTokens(const torch::Tensor& embed, const torch::Tensor& pos,
                             const torch::Tensor& w, const torch::Tensor& b,
                             const torch::Tensor& tokens, bool allow_fused) {
-  const bool fused = allow_fused && embed.device().is_cpu() &&
+  const bool fused = allow_fused && FusedCpuKernelsOn(embed.device()) &&
                      embed.scalar_type() == torch::kFloat32 &&
                      pos.scalar_type() == torch::kFloat32 && w.scalar_type() == torch::kFloat32 &&
                      b.scalar_type() == torch::kFloat32 && tokens.scalar_type() == torch::kInt64;
