@@ -121,20 +121,23 @@ GEMM_SYMBOL = re.compile(
 
 
 def gemm_share(perf_lines):
-    """Share of the samples of `perf report --no-children --sort dso,sym --stdio -g none` text in
-    matrix-product code (the worker's small_gemm kernels, OpenBLAS's sgemm and its packing), and
-    the five largest other symbols."""
-    gemm, total, others = 0.0, 0.0, []
+    """Percent of the samples of `perf report --no-children --sort dso,sym --stdio -g none` text
+    in matrix-product code (the worker's small_gemm kernels, OpenBLAS's sgemm and its packing);
+    percent not in the dynamic loader (step_percent: what is left of start-up, if the recording
+    began before it ended, is the loader's symbol lookups); the five largest other symbols."""
+    gemm, total, loader, others = 0.0, 0.0, 0.0, []
     for line in perf_lines:
         m = re.match(r"\s*([0-9.]+)%\s+(\S+)\s+\[[.k]\]\s+(.*)$", line)
         if not m:
             continue
         pct, dso, sym = float(m.group(1)), m.group(2), m.group(3).strip()
         total += pct
-        if GEMM_SYMBOL.search(sym):
+        if dso.startswith("ld-linux"):
+            loader += pct
+        elif GEMM_SYMBOL.search(sym):
             gemm += pct
         else:
             others.append((pct, f"{dso}: {sym}"))
     others.sort(reverse=True)
-    return dict(gemm_percent=gemm, total_percent=total,
+    return dict(gemm_percent=gemm, total_percent=total, step_percent=total - loader,
                 top_other=[f"{p:.1f}% {s}" for p, s in others[:5]])

@@ -71,12 +71,14 @@ class PerfTest(unittest.TestCase):
                  "    40.00%  phasesweep_worker_bench  [.] phasesweep::worker::kernels::(anonymous "
                  "namespace)::RunAvx512",
                  "    10.00%  libopenblas.so.0  [.] sgemm_kernel_HASWELL",
-                 "    30.00%  libc.so.6  [.] _int_malloc",
+                 "    20.00%  libc.so.6  [.] _int_malloc",
+                 "    10.00%  ld-linux-x86-64.so.2  [.] do_lookup_x",
                  "    20.00%  [kernel.kallsyms]  [k] clear_page_erms"]
         s = benchlib.gemm_share(lines)
         self.assertAlmostEqual(s["gemm_percent"], 50.0)
         self.assertAlmostEqual(s["total_percent"], 100.0)
-        self.assertEqual(s["top_other"][0], "30.0% libc.so.6: _int_malloc")
+        self.assertAlmostEqual(s["step_percent"], 90.0)
+        self.assertEqual(s["top_other"][0], "20.0% libc.so.6: _int_malloc")
 
 
 if __name__ == "__main__":

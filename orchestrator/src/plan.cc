@@ -111,7 +111,11 @@ int64_t EstimateMemberBytes(const worker::PackSpec& spec) {
   if (m.name == "transformer") {
     params = vocab * m.d_model * (m.tied_unembed ? 1 : 2) + seq * m.d_model +
              m.layers * (4 * m.d_model * m.d_model + 2 * m.d_model * m.d_mlp);
-    act_per_example = m.layers * seq * (8 * m.d_model + 2 * m.d_mlp + 2 * m.heads * seq);
+    // Every position of every block but the last; the last block keeps keys and values of every
+    // position and the rest (query, attention, MLP) at the answer position only, as
+    // worker/src/model_transformer.cc computes it (bench/run's memory rows check this).
+    const int64_t position = 8 * m.d_model + 2 * m.d_mlp + 2 * m.heads * seq;
+    act_per_example = (m.layers - 1) * seq * position + 2 * seq * m.d_model + position;
   } else {
     const int64_t in = t.name == "sparse_parity" ? t.n_bits : seq * vocab;
     params =
