@@ -37,11 +37,12 @@ PackSpec Plan(const std::string& config, const std::vector<std::string>& overrid
     std::exit(2);
   }
   auto plan = phasesweep::orchestrator::MakePlan(*spec, {});
-  if (!plan.ok() || plan->packs.size() != 1) {
-    std::fprintf(stderr, "probe_overhead: expected one pack\n");
+  if (!plan.ok() || plan->packs.empty()) {
+    std::fprintf(stderr, "probe_overhead: %s\n",
+                 plan.ok() ? "the config plans no pack" : plan.status().message().c_str());
     std::exit(2);
   }
-  return plan->packs[0].spec;
+  return plan->packs[0].spec;  // the first grid point's pack of `seeds` members
 }
 
 double TimeRun(const PackSpec& spec) {
@@ -70,7 +71,8 @@ int main(int argc, char** argv) {
   const std::string steps = get("steps", "400"), threads = get("threads", "1");
   const int reps = std::stoi(get("reps", "3"));
   const std::vector<std::string> common = {"training.steps=" + steps, "training.threads=" + threads,
-                                           "sweep.seeds=range(" + get("seeds", "8") + ")"};
+                                           "sweep.seeds=range(" + get("seeds", "8") + ")",
+                                           "training.pack=" + get("seeds", "8")};
   const std::string config = get("config", "");
   PackSpec with_probes = Plan(config, common);
   PackSpec bare = with_probes;
