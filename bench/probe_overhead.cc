@@ -37,11 +37,12 @@ PackSpec Plan(const std::string& config, const std::vector<std::string>& overrid
     std::exit(2);
   }
   auto plan = phasesweep::orchestrator::MakePlan(*spec, {});
-  if (!plan.ok() || plan->packs.size() != 1) {
-    std::fprintf(stderr, "probe_overhead: expected one pack\n");
+  if (!plan.ok() || plan->packs.empty()) {
+    std::fprintf(stderr, "probe_overhead: %s\n",
+                 plan.ok() ? "the config plans no pack" : plan.status().message().c_str());
     std::exit(2);
   }
-  return plan->packs[0].spec;
+  return plan->packs[0].spec;  // the first grid point's pack of `seeds` members
 }
 
 double TimeRun(const PackSpec& spec) {
@@ -64,12 +65,14 @@ double TimeRun(const PackSpec& spec) {
 
 int main(int argc, char** argv) {
   const phasesweep::bench::BenchArgs args(
-      argc, argv, "[steps=N] [reps=N] [threads=N] [seeds=N] [config=F] [breakdown=1]");
+      argc, argv,
+      "[steps=N] [reps=N] [threads=N] [seeds=N] [config=F] [breakdown=1] [sharpness=0]");
   auto get = [&](const std::string& k, const std::string& def) { return args.Get(k, def); };
   const std::string steps = get("steps", "400"), threads = get("threads", "1");
   const int reps = std::stoi(get("reps", "3"));
   const std::vector<std::string> common = {"training.steps=" + steps, "training.threads=" + threads,
-                                           "sweep.seeds=range(" + get("seeds", "8") + ")"};
+                                           "sweep.seeds=range(" + get("seeds", "8") + ")",
+                                           "training.pack=" + get("seeds", "8")};
   const std::string config = get("config", "");
   PackSpec with_probes = Plan(config, common);
   PackSpec bare = with_probes;
@@ -78,8 +81,11 @@ int main(int argc, char** argv) {
   bare.probes.every = bare.training.steps;
   PackSpec sharp = with_probes;
   sharp.probes.metrics.push_back("sharpness");
-  std::vector<std::pair<std::string, PackSpec>> variants = {
-      {"bare", bare}, {"default", with_probes}, {"+sharp", sharp}};
+  // sharpness=0 skips the +sharp variant (bench/run's quick figures).
+  const bool with_sharp = get("sharpness", "1") != "0";
+  std::vector<std::pair<std::string, PackSpec>> variants = {{"bare", bare},
+                                                            {"default", with_probes}};
+  if (with_sharp) variants.push_back({"+sharp", sharp});
   if (get("breakdown", "0") == "1") {  // each probe alone at the default schedule
     for (const std::string& m : with_probes.probes.metrics) {
       PackSpec one = with_probes;
@@ -107,10 +113,15 @@ int main(int argc, char** argv) {
     std::printf("%-14s %8.3f s  (%.3f x bare)\n", variants[v].first.c_str(), best[v],
                 best[v] / best[0]);
   }
+  std::string sharp_s = "null", sharp_per_probe = "null";
+  if (with_sharp) {
+    sharp_s = std::to_string(best[2]);
+    sharp_per_probe = std::to_string((best[2] - best[1]) / static_cast<double>(probe_steps));
+  }
   std::printf(
       "{\"members\":%zu,\"steps\":%s,\"probe_steps\":%zu,\"bare_s\":%.4f,\"default_s\":%.4f,"
-      "\"sharpness_s\":%.4f,\"overhead\":%.4f,\"sharpness_per_probe_step_s\":%.5f}\n",
-      with_probes.members.size(), steps.c_str(), probe_steps, best[0], best[1], best[2],
-      best[1] / best[0] - 1.0, (best[2] - best[1]) / static_cast<double>(probe_steps));
+      "\"sharpness_s\":%s,\"overhead\":%.4f,\"sharpness_per_probe_step_s\":%s}\n",
+      with_probes.members.size(), steps.c_str(), probe_steps, best[0], best[1], sharp_s.c_str(),
+      best[1] / best[0] - 1.0, sharp_per_probe.c_str());
   return 0;
 }

@@ -25,6 +25,7 @@ class Transformer(nn.Module):
     def __init__(self, vocab, seq_len, n_classes, d, heads, d_mlp, layers, last_only):
         super().__init__()
         self.heads, self.last_only = heads, last_only
+        self.return_resid = False  # True: forward returns the answer position's residual stream
         self.embed = nn.Embedding(vocab, d)
         self.pos = nn.Parameter(torch.randn(seq_len, d) / math.sqrt(d))
         self.blocks = nn.ModuleList()
@@ -56,7 +57,7 @@ class Transformer(nn.Module):
                 h = h + blk["w_out"](F.relu(blk["w_in"](h)))
         if not (self.last_only and len(self.blocks) > 0):
             h = h[:, -1]
-        return self.unembed(h)
+        return h if self.return_resid else self.unembed(h)
 
 
 def modular_data(p, fraction, gen):
@@ -91,7 +92,7 @@ def main():
                               nn.ReLU(), nn.Linear(width, 2))
     else:
         p = int(args.get("p", 47))
-        x, y = modular_data(p, 0.4, gen)
+        x, y = modular_data(p, float(args.get("train_fraction", 0.4)), gen)
         model = Transformer(p + 1, 3, p, int(args.get("d_model", 64)), 4,
                             int(args.get("d_mlp", 256)), int(args.get("layers", 1)),
                             args.get("last_only", "0") == "1")

@@ -39,7 +39,7 @@ PackSpec BenchSpec(const phasesweep::bench::BenchArgs& args) {
     s.model.width = std::stoll(get("width", "256"));
   } else {
     s.task.p = std::stoll(get("p", "47"));
-    s.task.train_fraction = 0.4;
+    s.task.train_fraction = std::stod(get("train_fraction", "0.4"));
     s.model.d_model = std::stoll(get("d_model", "64"));
     s.model.heads = 4;
     s.model.d_mlp = std::stoll(get("d_mlp", "256"));
@@ -68,8 +68,9 @@ PackSpec BenchSpec(const phasesweep::bench::BenchArgs& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const phasesweep::bench::BenchArgs args(argc, argv,
-                                          "key=value ... (model K batch steps warmup threads)");
+  const phasesweep::bench::BenchArgs args(
+      argc, argv,
+      "key=value ... (model K batch steps warmup threads p d_model d_mlp train_fraction)");
   const PackSpec spec = BenchSpec(args);
   const int64_t warmup = std::stoll(args.Get("warmup", "20"));
   const int64_t steps = spec.training.steps - warmup - 1;

@@ -111,7 +111,11 @@ int64_t EstimateMemberBytes(const worker::PackSpec& spec) {
   if (m.name == "transformer") {
     params = vocab * m.d_model * (m.tied_unembed ? 1 : 2) + seq * m.d_model +
              m.layers * (4 * m.d_model * m.d_model + 2 * m.d_model * m.d_mlp);
-    act_per_example = m.layers * seq * (8 * m.d_model + 2 * m.d_mlp + 2 * m.heads * seq);
+    // Every position of every block but the last; the last block keeps keys and values of every
+    // position and the rest (query, attention, MLP) at the answer position only, as
+    // worker/src/model_transformer.cc computes it (bench/run's memory rows check this).
+    const int64_t position = 8 * m.d_model + 2 * m.d_mlp + 2 * m.heads * seq;
+    act_per_example = (m.layers - 1) * seq * position + 2 * seq * m.d_model + position;
   } else {
     const int64_t in = t.name == "sparse_parity" ? t.n_bits : seq * vocab;
     params =
@@ -121,8 +125,9 @@ int64_t EstimateMemberBytes(const worker::PackSpec& spec) {
   const int64_t batch = spec.training.batch_size > 0 ? spec.training.batch_size : n_train;
   // float32: params, grads, two optimizer moments, init + previous-probe copies.
   const int64_t state = 6 * 4 * params;
-  // Forward activations kept for backward, plus their gradients.
-  const int64_t activations = 2 * 4 * act_per_example * std::max(batch, spec.probes.batch);
+  // Forward activations kept for backward, plus their gradients, of which about half are alive
+  // at the peak: 1.5 x 4 bytes per activation (peak RSS measured by bench/run's memory rows).
+  const int64_t activations = 6 * act_per_example * std::max(batch, spec.probes.batch);
   return state + activations;
 }
 
