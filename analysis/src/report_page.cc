@@ -48,9 +48,19 @@ std::string Answers(const ReportData& data) {
   std::stable_sort(rows.begin(), rows.end(),
                    [&](std::size_t a, std::size_t b) { return t.I("id", a) < t.I("id", b); });
   out += "<ol class=\"answers\">";
-  for (std::size_t r : rows)
-    out += "<li value=\"" + std::to_string(t.I("id", r)) + "\"><b>" + Esc(t.S("topic", r)) +
-           "</b> " + Esc(t.S("answer", r)) + "</li>";
+  for (std::size_t r : rows) {
+    // An answer reads "N. Title: text"; the list numbers it, so the title is shown in bold in
+    // place of the number (the topic when the answer has no such title).
+    std::string title = t.S("topic", r), text = t.S("answer", r);
+    const std::string prefix = std::to_string(t.I("id", r)) + ". ";
+    const std::size_t colon = text.find(": ");
+    if (text.compare(0, prefix.size(), prefix) == 0 && colon != std::string::npos) {
+      title = text.substr(prefix.size(), colon - prefix.size());
+      text = text.substr(colon + 2);
+    }
+    out += "<li value=\"" + std::to_string(t.I("id", r)) + "\"><b>" + Esc(title) + "</b> " +
+           Esc(text) + "</li>";
+  }
   return out + "</ol></section>";
 }
 

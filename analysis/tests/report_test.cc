@@ -196,7 +196,8 @@ TEST(ReportTest, AnswersShownFirstAndFreshAnalysisIsReused) {
   storage::Table answers{"answers",
                          {{"id", std::vector<std::int64_t>{2, 1}},
                           {"topic", std::vector<std::string>{"ordering", "significance"}},
-                          {"answer", std::vector<std::string>{"B comes second <b>", "A is real"}}},
+                          {"answer", std::vector<std::string>{"B comes second <b>",
+                                                              "1. Significance: A is real"}}},
                          {}};
   tables->push_back(answers);
   ASSERT_TRUE(storage::WriteAnalysis(path, *tables, attrs).ok());
@@ -208,6 +209,10 @@ TEST(ReportTest, AnswersShownFirstAndFreshAnalysisIsReused) {
   ASSERT_NE(second, std::string::npos);
   EXPECT_LT(first, second) << "answers in id order";
   EXPECT_LT(second, html.find("id=\"provenance\""));
+  // "N. Title: text" shows the title in bold instead of repeating the list's number.
+  EXPECT_NE(html.find("<b>Significance</b> A is real"), std::string::npos);
+  EXPECT_EQ(html.find("1. Significance"), std::string::npos);
+  EXPECT_NE(html.find("<b>ordering</b> B comes second"), std::string::npos);
 }
 
 TEST(ReportTest, AnalysisOlderThanLastMergeIsRerun) {
