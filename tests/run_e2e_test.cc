@@ -225,6 +225,72 @@ TEST(RunTest, APackThatKeepsFailingMarksItsJobsFailedAndTheSweepGoesOn) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// Bytes of memory plus swap (/proc/meminfo), and whether the kernel overcommits without limit.
+int64_t MemoryAndSwapBytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  int64_t kb = 0, total = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit) {
+    if (key == "MemTotal:" || key == "SwapTotal:") total += kb * 1024;
+  }
+  return total;
+}
+bool OvercommitsAlways() {
+  std::ifstream in("/proc/sys/vm/overcommit_memory");
+  int mode = 0;
+  return (in >> mode) && mode == 1;
+}
+
+TEST(RunTest, APackTheDeviceCannotHoldFailsWithTheMemoryItNeedsAndTheRestIsKept) {
+  // 8 MLP members of width 65536: the pack's flat parameter tensor alone is ~137 GB, so the CPU
+  // allocator refuses it at once (nothing is touched) where memory + swap is well below that.
+  if (MemoryAndSwapBytes() > (int64_t{64} << 30) || OvercommitsAlways()) {
+    GTEST_SKIP() << "this machine could try to hold a 137 GB pack (memory + swap > 64 GiB or "
+                    "vm.overcommit_memory = 1): the refusal cannot be provoked safely";
+  }
+  TempDir dir;
+  {
+    std::ofstream cfg(dir.path() + "/huge.yaml");
+    cfg << "name: oom\ntask: {name: modular_arithmetic, p: 7, train_fraction: 0.5}\n"
+           "model: {name: mlp, depth: 2}\noptimizer: {name: adamw, lr: 0.01}\n"
+           "training: {steps: 20, batch_size: 0, pack: 8, retries: 0}\n"
+           "probes: {metrics: [train_loss, test_acc], every: 10, batch: 16}\n"
+           "sweep: {seeds: range(8), grid: {model.width: [16, 65536]}}\n"
+           "output: {path: out.h5}\n";
+  }
+  ProcessResult r = RunCommand(kExe + " run huge.yaml -q", dir.path());
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("8/16 jobs done, 0 diverged, 8 failed"), std::string::npos) << r.err;
+  auto reader = storage::ResultsReader::Open(dir.path() + "/out.h5");
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  int failed = 0, done = 0;
+  for (const auto& j : reader->jobs()) {
+    auto rec = reader->LoadJob(j.job_id);
+    ASSERT_TRUE(rec.ok());
+    if (j.status == storage::JobStatus::kDone) {
+      ++done;
+      EXPECT_FALSE(rec->steps.empty()) << "the small pack's traces are kept";
+      continue;
+    }
+    ASSERT_EQ(j.status, storage::JobStatus::kFailed);
+    ++failed;
+    // One line: the device, what the pack needed by the memory model, the allocator's words and
+    // what would help.
+    EXPECT_EQ(rec->error.find('\n'), std::string::npos) << rec->error;
+    EXPECT_EQ(rec->error.rfind("out of memory on cpu: pack-", 0), 0u) << rec->error;
+    EXPECT_NE(rec->error.find("(8 members) needs about "), std::string::npos) << rec->error;
+    EXPECT_NE(rec->error.find(" GiB per member"), std::string::npos) << rec->error;
+    EXPECT_NE(rec->error.find("the allocator said: "), std::string::npos) << rec->error;
+    // A member of ~96 GiB is more than this machine holds: the advice is a smaller model.
+    EXPECT_NE(rec->error.find("one member needs more than this machine's "), std::string::npos)
+        << rec->error;
+    EXPECT_LT(rec->error.size(), 600u) << rec->error;
+  }
+  EXPECT_EQ(done, 8);
+  EXPECT_EQ(failed, 8);
+}
+
 // --- A sweep long enough to interrupt: preemption and a second sweep on the same file. SLURM's
 // --signal sends SIGUSR1 (or a chosen signal) before the time limit and SIGTERM at preemption or
 // the limit: to mpirun when the batch script runs it, to every rank when srun starts them. One

@@ -2,8 +2,10 @@
 #include "pack_executor.h"
 
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -50,6 +52,55 @@ storage::JobRecord RecordOf(const Job& job, const Pack& pack, int rank, int atte
 }
 
 [[noreturn]] void Fail(const Status& s) { throw std::runtime_error(s.message()); }
+
+// Whether an exception's message is an allocator refusing memory: LibTorch's CPU allocator
+// (1.13: "can't allocate memory: you tried to allocate N bytes"; 2.x: "not enough memory: ..."),
+// the CUDA caching allocator ("CUDA out of memory. Tried to allocate ..."), a CUDA runtime error,
+// or std::bad_alloc.
+bool IsOutOfMemory(const std::string& what) {
+  for (const char* needle : {"out of memory", "not enough memory", "can't allocate memory",
+                             "Cannot allocate memory", "bad_alloc", "OutOfMemory"}) {
+    if (what.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string Gibibytes(int64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f GiB", static_cast<double>(bytes) / (1LL << 30));
+  return text;
+}
+
+// One line for a pack the device could not hold: what it needed (the plan's memory model), what
+// the allocator said (its first line), and what to change. The pack's jobs are marked failed
+// with it; every other pack's results are kept.
+std::string OutOfMemoryError(const Pack& pack, const std::string& device, const std::string& what) {
+  const int64_t members = static_cast<int64_t>(pack.spec.members.size());
+  const int64_t per_member = pack.estimated_bytes / std::max<int64_t>(members, 1);
+  std::string said = what.substr(0, what.find('\n'));
+  if (said.size() > 200) said = said.substr(0, 200) + "...";
+  std::string out = "out of memory on " + device + ": " + pack.id + " (" +
+                    std::to_string(members) + " member" + (members == 1 ? "" : "s") +
+                    ") needs about " + Gibibytes(pack.estimated_bytes) + " (" +
+                    Gibibytes(per_member) + " per member, the plan's memory model); the allocator said: " +
+                    said + "; ";
+  // On the CPU the machine's memory says how many members could fit; a GPU's is not known here.
+  int64_t capacity = 0;
+  if (device == "cpu") {
+    capacity = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
+  }
+  if (capacity > 0 && per_member > capacity) {
+    return out + "one member needs more than this machine's " + Gibibytes(capacity) +
+           ": a smaller model or a machine with more memory";
+  }
+  if (members > 1) {
+    std::string fit = "set training.pack below " + std::to_string(members);
+    if (capacity > 0) fit += " (about " + std::to_string(capacity / per_member) + " fit in " +
+                             Gibibytes(capacity) + ")";
+    return out + fit + " or train on a device with more memory";
+  }
+  return out + "one member does not fit: a smaller model or a device with more memory";
+}
 
 // Fault injection for tests: PHASESWEEP_INJECT_PACK_FAILURES="pack-0001=2,pack-0003=1" makes
 // the first N attempts of those packs throw, as a crashing pack would.
@@ -164,6 +215,18 @@ std::vector<storage::JobRecord> FailedRecords(const SweepPlan& plan, const Pack&
 }
 
 PackOutcome TrainerExecutor::Run(const PackContext& context) {
+  const Pack& pack = plan_.packs[context.pack];
+  try {
+    return RunPack(context);
+  } catch (const std::exception& e) {
+    if (!IsOutOfMemory(e.what())) throw;
+    auto device = worker::ResolveDevice(pack.spec.training.device, settings_.local_rank);
+    Fail(Status::FailedPrecondition(OutOfMemoryError(
+        pack, device.ok() ? device->str() : pack.spec.training.device, e.what())));
+  }
+}
+
+PackOutcome TrainerExecutor::RunPack(const PackContext& context) {
   const Pack& pack = plan_.packs[context.pack];
   MaybeInjectFailure(pack.id, context.attempt);
   const auto start = std::chrono::steady_clock::now();

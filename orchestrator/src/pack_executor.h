@@ -58,9 +58,13 @@ class TrainerExecutor : public PackExecutor {
  public:
   TrainerExecutor(const SweepPlan& plan, ExecutorSettings settings)
       : plan_(plan), settings_(std::move(settings)) {}
+  // A pack the device cannot hold (the allocator refuses: CPU or CUDA out of memory) fails with
+  // one line naming the memory it needed by the plan's model and the training.pack that would
+  // fit; the scheduler then marks its jobs failed and every other pack's results are kept.
   PackOutcome Run(const PackContext& context) override;
 
  private:
+  PackOutcome RunPack(const PackContext& context);
   void Log(const std::string& line, bool echo = true) const {
     if (settings_.log) settings_.log(line, echo);
   }
