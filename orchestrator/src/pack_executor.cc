@@ -76,7 +76,8 @@ std::string Gibibytes(int64_t bytes) {
 // with it; every other pack's results are kept.
 std::string OutOfMemoryError(const Pack& pack, const std::string& device, const std::string& what) {
   const int64_t members = static_cast<int64_t>(pack.spec.members.size());
-  const int64_t per_member = pack.estimated_bytes / std::max<int64_t>(members, 1);
+  const int64_t per_member =
+      std::max<int64_t>(pack.estimated_bytes / std::max<int64_t>(members, 1), 1);
   std::string said = what.substr(0, what.find('\n'));
   if (said.size() > 200) said = said.substr(0, 200) + "...";
   std::string out = "out of memory on " + device + ": " + pack.id + " (" +
