@@ -16,13 +16,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <iostream>
-#include <sstream>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "phasesweep/worker/kernel_policy.h"
 #include "phasesweep/worker/trainer.h"
+#include "sweep_packs.h"
 
 namespace phasesweep::worker {
 namespace {
@@ -30,43 +32,17 @@ namespace {
 using Traces = std::map<std::string, MemberTrace>;
 constexpr int64_t kStableUntil = 80;  // last probe step before the chaotic phase
 
-// configs/smoke.yaml's four jobs (its keys and values, the others at their defaults; seeds
-// 0-3), `pack` members per pack; `lr_scale` perturbs the learning rate (the control).
+// configs/smoke.yaml's four jobs, planned from the config itself, `pack` members per pack;
+// `lr_scale` perturbs each member's learning rate (the control), keeping its job id.
 std::vector<PackSpec> SmokePacks(int pack, double lr_scale = 1.0) {
-  PackSpec s;
-  s.task.name = "modular_arithmetic";
-  s.task.p = 13;
-  s.task.op = "add";
-  s.task.train_fraction = 0.5;
-  s.model.name = "transformer";
-  s.model.layers = 1;
-  s.model.d_model = 16;
-  s.model.heads = 2;
-  s.model.d_mlp = 32;
-  s.optimizer.name = "adamw";
-  s.training.steps = 200;
-  s.training.batch_size = 0;
-  s.training.checkpoint_every = 0;
-  s.training.device = "cpu";
-  s.probes.metrics = {"train_loss", "test_loss", "train_acc", "test_acc",
-                      "emb_norm",   "emb_cos_prev", "cka_prev"};
-  s.probes.schedule = "linear";
-  s.probes.every = 10;
-  s.probes.batch = 64;
-  std::vector<PackSpec> packs;
-  for (uint64_t seed = 0; seed < 4; ++seed) {
-    if (seed % static_cast<uint64_t>(pack) == 0) {
-      packs.push_back(s);
-      packs.back().pack_id = "pack-" + std::to_string(packs.size());
-    }
-    MemberSpec m;
-    m.job_id = "job" + std::to_string(seed);
-    m.seed = seed;
-    m.scalars.lr = 0.003 * lr_scale;
-    m.scalars.weight_decay = 1.0;
-    packs.back().members.push_back(m);
+  auto packs = phasesweep::testing::PlanPacks(
+      "smoke.yaml", {"training.pack=" + std::to_string(pack)}, "cpu");
+  EXPECT_TRUE(packs.ok()) << packs.status().message();
+  if (!packs.ok()) return {};
+  for (PackSpec& p : *packs) {
+    for (MemberSpec& m : p.members) m.scalars.lr *= lr_scale;
   }
-  return packs;
+  return *packs;
 }
 
 Traces Train(const std::vector<PackSpec>& packs, bool generic) {
@@ -86,32 +62,9 @@ Traces Train(const std::vector<PackSpec>& packs, bool generic) {
   return traces;
 }
 
-// The largest |a - b| / max(1, |a|, |b|) over every probed value at steps <= until of every job:
-// absolute for values up to 1 (losses near 0, accuracies, cosines), relative above. NaN only
-// equals NaN (cka_prev at step 0); a NaN against a number is infinity.
+// The largest scaled difference (sweep_packs.h) over probe steps <= until.
 double LargestDifference(const Traces& a, const Traces& b, int64_t until, std::string* where) {
-  double worst = 0;
-  EXPECT_EQ(a.size(), b.size());
-  for (const auto& [job, ta] : a) {
-    const MemberTrace& tb = b.at(job);
-    EXPECT_EQ(ta.steps, tb.steps) << job;
-    for (const auto& [metric, va] : ta.metrics) {
-      const std::vector<double>& vb = tb.metrics.at(metric);
-      for (size_t i = 0; i < va.size() && i < vb.size() && ta.steps[i] <= until; ++i) {
-        if (std::isnan(va[i]) && std::isnan(vb[i])) continue;
-        double d = std::abs(va[i] - vb[i]) / std::max({1.0, std::abs(va[i]), std::abs(vb[i])});
-        if (std::isnan(d)) d = INFINITY;
-        if (d > worst) {
-          worst = d;
-          std::ostringstream os;
-          os.precision(9);
-          os << job << " " << metric << " step " << ta.steps[i] << ": " << va[i] << " vs " << vb[i];
-          *where = os.str();
-        }
-      }
-    }
-  }
-  return worst;
+  return phasesweep::testing::LargestScaledDifference(a, b, where, until);
 }
 
 void ExpectTrajectoriesMatch(int pack) {
