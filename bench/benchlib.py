@@ -98,7 +98,7 @@ def transformer_flops(p, d, d_mlp, n_examples, heads=4, every_position=False):
     (forward + backward) of one member of the 1-layer modular-addition transformer on
     `n_examples` examples, counting the matrix products and attention scores.
 
-    every_position=False counts what phasesweep's worker computes (worker/src/model_transformer.cc
+    every_position=False counts what phasesweep's worker computes (worker/src/model/model_transformer.cc
     and token_projection.h): keys and values of the first (only) block per vocabulary row and
     position, (V + T) rows, then gathered; the query, attention, output projection, MLP and
     unembedding at the answer position only. every_position=True counts the usual model

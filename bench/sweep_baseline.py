@@ -43,7 +43,7 @@ STUDIES = {
 
 
 def worker_param_count(p, d, d_mlp):
-    """Parameters of phasesweep's transformer (worker/src/model_transformer.cc: embed, pos,
+    """Parameters of phasesweep's transformer (worker/src/model/model_transformer.cc: embed, pos,
     q/k/v/o with biases, MLP with biases, untied unembedding with bias), 1 layer, no layer norm."""
     V, T, C = p + 1, 3, p
     return V * d + T * d + 4 * (d * d + d) + d * d_mlp + d_mlp + d_mlp * d + d + d * C + C

@@ -2,10 +2,10 @@
 # Fourier sparsity) and the `stats similarity|rank` commands: pure functions of tensors that the
 # worker's trainer calls at probe steps. Included by worker/CMakeLists.txt.
 add_library(phasesweep_probe_math STATIC
-  ${CMAKE_CURRENT_LIST_DIR}/src/representation_metrics.cc
-  ${CMAKE_CURRENT_LIST_DIR}/src/representation_metrics_clustering.cc
-  ${CMAKE_CURRENT_LIST_DIR}/src/representation_metrics_fourier.cc
-  ${CMAKE_CURRENT_LIST_DIR}/src/representation_metrics_optimisation.cc
+  ${CMAKE_CURRENT_LIST_DIR}/src/probe_math/representation_metrics.cc
+  ${CMAKE_CURRENT_LIST_DIR}/src/probe_math/representation_metrics_clustering.cc
+  ${CMAKE_CURRENT_LIST_DIR}/src/probe_math/representation_metrics_fourier.cc
+  ${CMAKE_CURRENT_LIST_DIR}/src/probe_math/representation_metrics_optimisation.cc
   ${CMAKE_CURRENT_LIST_DIR}/src/stats_probe_commands.cc
   ${CMAKE_CURRENT_LIST_DIR}/src/stats_probe_commands_csv.cc)
 add_library(phasesweep::probe_math ALIAS phasesweep_probe_math)
@@ -18,8 +18,8 @@ phasesweep_torch_pch(phasesweep_probe_math)
 if(PHASESWEEP_BUILD_TESTS)
   phasesweep_add_test(phasesweep_probe_math_test
     SOURCES
-      ${CMAKE_CURRENT_LIST_DIR}/src/representation_metrics_test.cc
-      ${CMAKE_CURRENT_LIST_DIR}/src/representation_metrics_geometry_test.cc
+      ${CMAKE_CURRENT_LIST_DIR}/src/probe_math/representation_metrics_test.cc
+      ${CMAKE_CURRENT_LIST_DIR}/src/probe_math/representation_metrics_geometry_test.cc
       ${CMAKE_CURRENT_LIST_DIR}/src/stats_probe_commands_test.cc
     LIBS phasesweep_probe_math
     LABELS unit)

@@ -113,7 +113,7 @@ int64_t EstimateMemberBytes(const worker::PackSpec& spec) {
              m.layers * (4 * m.d_model * m.d_model + 2 * m.d_model * m.d_mlp);
     // Every position of every block but the last; the last block keeps keys and values of every
     // position and the rest (query, attention, MLP) at the answer position only, as
-    // worker/src/model_transformer.cc computes it (bench/run's memory rows check this).
+    // worker/src/model/model_transformer.cc computes it (bench/run's memory rows check this).
     const int64_t position = 8 * m.d_model + 2 * m.d_mlp + 2 * m.heads * seq;
     act_per_example = (m.layers - 1) * seq * position + 2 * seq * m.d_model + position;
   } else {

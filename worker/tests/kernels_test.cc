@@ -8,12 +8,12 @@
 #include <limits>
 #include <vector>
 
-#include "batched_linear.h"
-#include "fast_exp.h"
+#include "kernels/fast_exp.h"
+#include "kernels/small_gemm.h"
+#include "model/batched_linear.h"
+#include "model/token_embedding.h"
+#include "model/token_projection.h"
 #include "phasesweep/worker/model.h"
-#include "small_gemm.h"
-#include "token_embedding.h"
-#include "token_projection.h"
 
 namespace phasesweep::worker {
 namespace {

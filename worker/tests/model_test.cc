@@ -7,8 +7,8 @@
 
 #include <cmath>
 
-#include "attention.h"
-#include "batched_linear.h"
+#include "model/attention.h"
+#include "model/batched_linear.h"
 
 namespace phasesweep::worker {
 namespace {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden values for worker/src/representation_metrics*_test.cc.
+"""Golden values for worker/src/probe_math/representation_metrics*_test.cc.
 
 Run with Debian's interpreter (numpy 1.24.2, SciPy 1.10.1, scikit-learn 1.2.1):
     /usr/bin/python3 worker/tests/golden/probe_goldens.py

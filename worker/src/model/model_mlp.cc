@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "batched_linear.h"
+#include "model/batched_linear.h"
 #include "phasesweep/worker/model.h"
 
 namespace phasesweep::worker {

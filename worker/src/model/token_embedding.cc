@@ -1,7 +1,7 @@
 // EmbedTokens (see token_embedding.h): one gather loop forward, one scatter-add loop backward.
-#include "token_embedding.h"
+#include "model/token_embedding.h"
 
-#include "fused_autograd.h"
+#include "model/fused_autograd.h"
 #include "phasesweep/worker/kernel_policy.h"
 
 namespace phasesweep::worker {

@@ -11,7 +11,7 @@
 // backward differentiates the composite instead.
 #include <vector>
 
-#include "loss_kernels.h"
+#include "kernels/loss_kernels.h"
 #include "phasesweep/worker/kernel_policy.h"
 #include "phasesweep/worker/model.h"
 

@@ -8,8 +8,8 @@
 // there (docs/METRICS.md).
 #include <algorithm>
 
-#include "builtin_probes.h"
 #include "phasesweep/worker/representation_metrics.h"
+#include "probes/builtin_probes.h"
 
 namespace phasesweep::worker {
 namespace {

@@ -2,11 +2,11 @@
 // -O3 -fno-math-errno so that they vectorise (see worker/CMakeLists.txt), and for several targets
 // (target_clones, chosen at load time). Without FMA contraction (-ffp-contract=off) and with
 // IEEE sqrt and division, every target computes the same bits.
-#include "optimizer_kernels.h"
+#include "kernels/optimizer_kernels.h"
 
 #include <cmath>
 
-#include "cpu_targets.h"
+#include "kernels/cpu_targets.h"
 
 namespace phasesweep::worker::kernels {
 

@@ -2,7 +2,7 @@
 // whole test set (the grokking curves), in chunks that bound memory.
 #include <algorithm>
 
-#include "builtin_probes.h"
+#include "probes/builtin_probes.h"
 
 namespace phasesweep::worker {
 namespace {

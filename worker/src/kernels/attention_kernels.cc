@@ -5,13 +5,13 @@
 // in blocks: the logits of a block are computed first, then exponentiated in one vectorised pass
 // (Exp, fast_exp.h), then normalised and applied. Dot products over a head sum their terms in a
 // fixed pairwise order when D is a power of two, in ascending order otherwise.
-#include "attention_kernels.h"
+#include "kernels/attention_kernels.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "cpu_targets.h"
-#include "fast_exp.h"
+#include "kernels/cpu_targets.h"
+#include "kernels/fast_exp.h"
 
 namespace phasesweep::worker::kernels {
 namespace {

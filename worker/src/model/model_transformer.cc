@@ -13,11 +13,11 @@
 #include <limits>
 #include <set>
 
-#include "attention.h"
-#include "batched_linear.h"
+#include "model/attention.h"
+#include "model/batched_linear.h"
+#include "model/token_embedding.h"
+#include "model/token_projection.h"
 #include "phasesweep/worker/model.h"
-#include "token_embedding.h"
-#include "token_projection.h"
 
 namespace phasesweep::worker {
 namespace {

@@ -5,8 +5,8 @@
 // cka_prev is NaN there.
 #include <algorithm>
 
-#include "builtin_probes.h"
 #include "phasesweep/worker/representation_metrics.h"
+#include "probes/builtin_probes.h"
 
 namespace phasesweep::worker {
 namespace {

@@ -1,12 +1,12 @@
 // LastQueryAttention (see attention.h): the loops of attention_kernels.h behind a custom autograd
 // function.
-#include "attention.h"
+#include "model/attention.h"
 
 #include <ATen/Parallel.h>
 
 #include <vector>
 
-#include "attention_kernels.h"
+#include "kernels/attention_kernels.h"
 #include "phasesweep/worker/kernel_policy.h"
 
 namespace phasesweep::worker {

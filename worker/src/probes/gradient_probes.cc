@@ -11,9 +11,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "builtin_probes.h"
 #include "phasesweep/worker/representation_metrics.h"
 #include "phasesweep/worker/rng.h"
+#include "probes/builtin_probes.h"
 
 namespace phasesweep::worker {
 namespace {

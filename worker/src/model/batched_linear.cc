@@ -1,12 +1,12 @@
 // BatchedLinear (see batched_linear.h): per-member products behind a custom autograd function.
-#include "batched_linear.h"
+#include "model/batched_linear.h"
 
 #include <ATen/Parallel.h>
 
 #include <cstring>
 
+#include "kernels/small_gemm.h"
 #include "phasesweep/worker/kernel_policy.h"
-#include "small_gemm.h"
 
 #if defined(PHASESWEEP_WORKER_CBLAS)
 #include <cblas.h>

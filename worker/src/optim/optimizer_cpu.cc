@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "optimizer_kernels.h"
+#include "kernels/optimizer_kernels.h"
 #include "phasesweep/worker/optimizer.h"
 
 namespace phasesweep::worker {

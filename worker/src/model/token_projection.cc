@@ -1,13 +1,13 @@
 // ProjectTokens (see token_projection.h).
-#include "token_projection.h"
+#include "model/token_projection.h"
 
 #include <cstring>
 
-#include "batched_linear.h"
-#include "fused_autograd.h"
+#include "kernels/small_gemm.h"
+#include "model/batched_linear.h"
+#include "model/fused_autograd.h"
+#include "model/token_embedding.h"
 #include "phasesweep/worker/kernel_policy.h"
-#include "small_gemm.h"
-#include "token_embedding.h"
 
 namespace phasesweep::worker {
 namespace {

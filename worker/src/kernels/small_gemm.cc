@@ -2,7 +2,7 @@
 // 16 floats (one zmm) on AVX-512, 8 (one ymm) on AVX2, 4 (one xmm) on SSE2. Built with -O3
 // -ffp-contract=fast (worker/CMakeLists.txt) so that acc += a * b is one FMA on the FMA targets;
 // the vector width changes how many columns go at once, never how one element is computed.
-#include "small_gemm.h"
+#include "kernels/small_gemm.h"
 
 #include <algorithm>
 #include <cstring>

@@ -4,8 +4,8 @@
 #include <limits>
 #include <set>
 
-#include "builtin_probes.h"
 #include "phasesweep/worker/probe.h"
+#include "probes/builtin_probes.h"
 
 namespace phasesweep::worker {
 

@@ -1,12 +1,12 @@
 // Cross-entropy loops (see loss_kernels.h): the exponentials of a member's rows in one
 // vectorised pass (Exp, fast_exp.h).
-#include "loss_kernels.h"
+#include "kernels/loss_kernels.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "cpu_targets.h"
-#include "fast_exp.h"
+#include "kernels/cpu_targets.h"
+#include "kernels/fast_exp.h"
 
 namespace phasesweep::worker::kernels {
 
