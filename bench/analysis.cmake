@@ -2,7 +2,7 @@
 # and AnalyzeSweep on 10^4 traces x 500 probe steps. Figures and commands in bench/README.md,
 # "## Analysis".
 add_executable(phasesweep_bench_analysis_pelt ${CMAKE_CURRENT_LIST_DIR}/analysis_pelt.cc)
-target_link_libraries(phasesweep_bench_analysis_pelt PRIVATE phasesweep::analysis
+target_link_libraries(phasesweep_bench_analysis_pelt PRIVATE phasesweep::statistics
                                                               phasesweep::warnings)
 add_executable(phasesweep_bench_analysis_sweep ${CMAKE_CURRENT_LIST_DIR}/analysis_sweep.cc)
 target_link_libraries(phasesweep_bench_analysis_sweep PRIVATE phasesweep::analysis

@@ -2,10 +2,10 @@
 // (internal::PeltReference, the baseline measured in the same run), and binary segmentation.
 // Signals: 100 segments of 1,000 points with levels N(0, 3^2) plus N(0, 1) noise (the typical
 // case: pruning works); no change at all (ruptures' pruning keeps every candidate, so its loop is
-// quadratic; the l2 path skips whole blocks, analysis/src/pelt_l2.cc); a linear drift of 3 sd
-// and a sine of 1 sd amplitude (period 20,000), where many candidates stay close to the minimum
-// and neither prunes well. Default penalty; min_size 2 with jump 1 and ruptures' jump 5. The
-// speed-up is the ratio of CPU times.
+// quadratic; the l2 path skips whole blocks, analysis/src/statistics/pelt_l2.cc); a linear drift
+// of 3 sd and a sine of 1 sd amplitude (period 20,000), where many candidates stay close to the
+// minimum and neither prunes well. Default penalty; min_size 2 with jump 1 and ruptures' jump 5.
+// The speed-up is the ratio of CPU times.
 // Run: build/bench/phasesweep_bench_analysis_pelt [n]
 #include <algorithm>
 #include <chrono>
@@ -18,7 +18,7 @@
 
 #include "phasesweep/analysis/changepoint.h"
 #include "phasesweep/analysis/random.h"
-#include "segment_costs.h"  // internal::PeltReference, the baseline
+#include "statistics/segment_costs.h"  // internal::PeltReference, the baseline
 
 using phasesweep::analysis::BinarySegmentation;
 using phasesweep::analysis::CostKind;

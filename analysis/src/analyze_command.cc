@@ -24,7 +24,7 @@
 #include "phasesweep/analysis/multiple_testing.h"
 #include "phasesweep/storage/analysis_tables.h"
 #include "phasesweep/storage/reader.h"
-#include "result_tables.h"
+#include "sweep/result_tables.h"
 
 namespace phasesweep::analysis {
 namespace {

@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "phasesweep/analysis/report.h"
-#include "report_data.h"
-#include "report_figures.h"
+#include "report/report_data.h"
+#include "report/report_figures.h"
 
 namespace phasesweep::analysis {
 

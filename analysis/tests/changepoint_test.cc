@@ -12,7 +12,7 @@
 
 #include "phasesweep/analysis/descriptive.h"
 #include "phasesweep/analysis/random.h"
-#include "segment_costs.h"
+#include "statistics/segment_costs.h"
 
 namespace phasesweep::analysis {
 namespace {

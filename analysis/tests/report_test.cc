@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "../src/report_svg.h"
+#include "../src/report/report_svg.h"
 #include "phasesweep/analysis/synthetic.h"
 #include "phasesweep/storage/analysis_tables.h"
 #include "results_file_fixture.h"

@@ -1,6 +1,6 @@
 // BuildAnalysisTables: every part of an AnalysisResult as a column table for /analysis
 // (docs/FORMAT.md lists the tables and columns; keep the two in step).
-#include "result_tables.h"
+#include "sweep/result_tables.h"
 
 #include <cmath>
 #include <cstdint>

@@ -1,6 +1,6 @@
 // LoadReportData (report_data.h): the results file, its /analysis tables (run first when missing
 // or older than the last merge) and the seed traces the bands draw.
-#include "report_data.h"
+#include "report/report_data.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -11,7 +11,7 @@
 
 #include "phasesweep/analysis/analyze_command.h"
 #include "phasesweep/storage/reader.h"
-#include "report_svg.h"
+#include "report/report_svg.h"
 
 namespace phasesweep::analysis::report {
 namespace {

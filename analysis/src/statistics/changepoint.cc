@@ -13,7 +13,7 @@
 #include <string>
 #include <utility>
 
-#include "segment_costs.h"
+#include "statistics/segment_costs.h"
 
 namespace phasesweep::analysis {
 namespace {

@@ -30,7 +30,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "segment_costs.h"
+#include "statistics/segment_costs.h"
 
 namespace phasesweep::analysis::internal {
 namespace {

@@ -10,10 +10,10 @@
 #include <set>
 #include <tuple>
 
-#include "analyze_internal.h"
 #include "phasesweep/analysis/changepoint.h"
 #include "phasesweep/analysis/descriptive.h"
 #include "phasesweep/analysis/random.h"
+#include "sweep/analyze_internal.h"
 
 namespace phasesweep::analysis::internal {
 namespace {

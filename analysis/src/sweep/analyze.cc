@@ -13,9 +13,9 @@
 #include <sstream>
 #include <thread>
 
-#include "analyze_internal.h"
 #include "phasesweep/analysis/random.h"
 #include "phasesweep/analysis/seed_agreement.h"
+#include "sweep/analyze_internal.h"
 
 namespace phasesweep::analysis {
 namespace internal {

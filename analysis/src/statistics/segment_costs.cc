@@ -1,6 +1,6 @@
 // Segment costs with ruptures' definitions (CostL2, CostNormal, CostRbf of ruptures 1.1.9) and
 // the default penalties; see changepoint.h.
-#include "segment_costs.h"
+#include "statistics/segment_costs.h"
 
 #include <algorithm>
 #include <cmath>

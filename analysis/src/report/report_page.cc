@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "phasesweep/storage/records.h"
-#include "report_figures.h"
+#include "report/report_figures.h"
 
 namespace phasesweep::analysis::report {
 namespace {

@@ -5,7 +5,7 @@
 #include <map>
 #include <vector>
 
-#include "report_figures.h"
+#include "report/report_figures.h"
 
 namespace phasesweep::analysis::report {
 namespace {

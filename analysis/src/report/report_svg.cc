@@ -1,5 +1,5 @@
 // The report's SVG writer (report_svg.h).
-#include "report_svg.h"
+#include "report/report_svg.h"
 
 #include <algorithm>
 #include <cmath>

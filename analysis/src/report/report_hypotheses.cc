@@ -8,7 +8,7 @@
 #include <sstream>
 #include <vector>
 
-#include "report_figures.h"
+#include "report/report_figures.h"
 
 namespace phasesweep::analysis::report {
 namespace {

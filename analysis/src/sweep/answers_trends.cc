@@ -6,9 +6,9 @@
 #include <set>
 #include <tuple>
 
-#include "answers_internal.h"
 #include "phasesweep/analysis/answers.h"
 #include "phasesweep/analysis/descriptive.h"
+#include "sweep/answers_internal.h"
 
 namespace phasesweep::analysis {
 

@@ -8,11 +8,11 @@
 #include <map>
 #include <sstream>
 
-#include "answers_internal.h"
 #include "phasesweep/analysis/bootstrap.h"
 #include "phasesweep/analysis/descriptive.h"
 #include "phasesweep/analysis/hypothesis_tests.h"
 #include "phasesweep/analysis/random.h"
+#include "sweep/answers_internal.h"
 
 namespace phasesweep::analysis {
 namespace answers_internal {

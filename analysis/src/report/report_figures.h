@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "report_data.h"
-#include "report_svg.h"
+#include "report/report_data.h"
+#include "report/report_svg.h"
 
 namespace phasesweep::analysis::report {
 
