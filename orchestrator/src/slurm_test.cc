@@ -1,6 +1,6 @@
 // Unit tests of the Slurm path without a cluster: launcher detection, --shard parsing and slicing,
 // --time parsing, the script's contents and `phasesweep slurm`'s bad inputs. The real cluster is
-// exercised by tests/slurm_test.cc (label `slurm`).
+// exercised by app/slurm_test.cc (label `slurm`).
 #include "phasesweep/orchestrator/slurm.h"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // Tests of the clustering (silhouette, NC1), gradient-noise-scale, sharpness and Fourier-Gini
-// probes against REFERENCE_VALUES.md, golden values from worker/tests/golden/probe_goldens.py
-// (numpy 1.24.2, SciPy 1.10.1, scikit-learn 1.2.1; expression beside each value) and analytic
-// cases.
+// probes against REFERENCE_VALUES.md, golden values from
+// worker/src/probe_math/golden/probe_goldens.py (numpy 1.24.2, SciPy 1.10.1, scikit-learn 1.2.1;
+// expression beside each value) and analytic cases.
 #include <gtest/gtest.h>
 
 #include <cmath>

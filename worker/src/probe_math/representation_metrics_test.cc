@@ -1,6 +1,7 @@
 // Tests of the norm, cosine, relative-update, CKA and spectral-rank probes against
-// ../../shared/REFERENCE_VALUES.md, golden values from worker/tests/golden/probe_goldens.py
-// (numpy 1.24.2, SciPy 1.10.1, scikit-learn 1.2.1; expression beside each value) and invariants.
+// ../../shared/REFERENCE_VALUES.md, golden values from
+// worker/src/probe_math/golden/probe_goldens.py (numpy 1.24.2, SciPy 1.10.1, scikit-learn 1.2.1;
+// expression beside each value) and invariants.
 #include "phasesweep/worker/representation_metrics.h"
 
 #include <gtest/gtest.h>

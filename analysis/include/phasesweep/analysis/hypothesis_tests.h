@@ -1,6 +1,6 @@
 // Classical tests with SciPy 1.10.1 semantics: the statistic SciPy returns, its p-value rule, its
-// 'auto' method choice, its tie and zero handling. Golden tests in analysis/tests/ carry the
-// SciPy expression behind every value; docs/STATISTICS.md gives the formulas.
+// 'auto' method choice, its tie and zero handling. Golden tests in analysis/src/statistics/ carry
+// the SciPy expression behind every value; docs/STATISTICS.md gives the formulas.
 //
 // Inputs must be finite (InvalidArgument otherwise). Where SciPy returns NaN (e.g. Spearman of
 // a constant input) the result holds NaN with an OK status; where SciPy raises (e.g. Wilcoxon

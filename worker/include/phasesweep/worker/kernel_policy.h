@@ -4,10 +4,11 @@
 // what a CUDA pack always takes.
 //
 // FOR TESTING. Forcing the generic path on the CPU exercises, without a GPU, exactly the code a
-// CUDA pack runs (worker/tests/generic_kernels_test.cc: the smoke sweep's trajectories match the
-// fused kernels' within 1e-5 through step 80, where its chaotic phase begins, and losses and
-// gradients from the same checkpoints match within 1e-5 after it). It is slower, never needed in production, and
-// changes results in the last bits, so runs with and without it are not bitwise comparable.
+// CUDA pack runs (worker/src/kernels/generic_kernels_test.cc: the smoke sweep's trajectories match
+// the fused kernels' within 1e-5 through step 80, where its chaotic phase begins, and losses and
+// gradients from the same checkpoints match within 1e-5 after it). It is slower, never needed in
+// production, and changes results in the last bits, so runs with and without it are not bitwise
+// comparable.
 //
 // The switch is process-wide. Its initial value comes from the environment variable
 // PHASESWEEP_FORCE_GENERIC_KERNELS ("1" forces the generic path; unset, empty or "0" does not;

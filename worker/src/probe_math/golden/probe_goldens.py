@@ -2,7 +2,7 @@
 """Golden values for worker/src/probe_math/representation_metrics*_test.cc.
 
 Run with Debian's interpreter (numpy 1.24.2, SciPy 1.10.1, scikit-learn 1.2.1):
-    /usr/bin/python3 worker/tests/golden/probe_goldens.py
+    /usr/bin/python3 worker/src/probe_math/golden/probe_goldens.py
 Every fixture is a closed-form formula so the C++ tests rebuild it exactly; each printed line is
 "<name> = <expression> = <value>", and the tests copy the expression beside the value.
 The references are independent of the C++ code: scikit-learn for the silhouette, numpy/scipy

@@ -1,6 +1,6 @@
 """Writes stats_goldens.inc: golden statistics and p-values from SciPy 1.10.1 (Debian's
-python3-scipy, NumPy 1.24.2) for the C++ tests in analysis/tests/hypothesis_tests_test.cc.
-Run: /usr/bin/python3 analysis/tests/golden/gen_stats_goldens.py
+python3-scipy, NumPy 1.24.2) for the C++ tests in analysis/src/statistics/hypothesis_tests_test.cc.
+Run: /usr/bin/python3 analysis/src/statistics/golden/gen_stats_goldens.py
 Each case stores the exact SciPy expression that produced it.
 """
 import os

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "../src/check.h"
+#include "check.h"
 #include "phasesweep/collectives/gradient_sync.h"
 #include "phasesweep/collectives/mpi_communicator.h"
 #include "phasesweep/collectives/process_group.h"
@@ -71,7 +71,7 @@ TEST(MpiCheck, FailureCarriesMpiTextHostRankAndCallSite) {
             0u)
       << m;
   EXPECT_TRUE(Contains(
-      m, ", rank " + std::to_string(WorldRank()) + ", collectives/tests/collectives_mpi_test.cc:"))
+      m, ", rank " + std::to_string(WorldRank()) + ", collectives/src/collectives_mpi_test.cc:"))
       << m;
 }
 

@@ -65,7 +65,7 @@ print(*[x.getsockname()[1] for x in s])')
 
 cpus=$(nproc)
 cat >"$dir/slurm.conf" <<CONF
-# Written by tests/slurm/mini_cluster.sh: one node, localhost, no cgroups, no database.
+# Written by app/mini_cluster.sh: one node, localhost, no cgroups, no database.
 ClusterName=phasesweep-test
 SlurmctldHost=localhost
 SlurmctldPort=$ctld_port

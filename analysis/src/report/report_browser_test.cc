@@ -58,7 +58,7 @@ Rendered Render(const std::string& html, const std::string& name) {
         line.find("Failed to load resource") != std::string::npos)
       r.console += line + "\n";
   std::istringstream stats(Shell("/usr/bin/python3 " PHASESWEEP_SOURCE_DIR
-                                 "/analysis/tests/png_stats.py " +
+                                 "/analysis/src/report/png_stats.py " +
                                  png + " > " + png + ".txt") == 0
                                ? Slurp(png + ".txt")
                                : "");

@@ -1,5 +1,6 @@
-# Integration tests of the `phasesweep` executable (e2e) and of several ranks (mpi). Unit tests
-# sit beside each library.
+# Tests of the `phasesweep` program as a whole, beside its main (the executable end to end, several
+# ranks under mpirun, Slurm, the device scripts). Included from app/CMakeLists.txt; each library's
+# own tests sit beside its code.
 phasesweep_add_test(cli_test SOURCES cli_test.cc test_process.cc LABELS e2e)
 target_compile_definitions(cli_test PRIVATE PHASESWEEP_EXE="$<TARGET_FILE:phasesweep>")
 add_dependencies(cli_test phasesweep)
@@ -23,14 +24,14 @@ target_compile_definitions(shard_e2e_test PRIVATE PHASESWEEP_EXE="$<TARGET_FILE:
                                                  MPIEXEC="${MPIEXEC_EXECUTABLE}")
 add_dependencies(shard_e2e_test phasesweep)
 
-# A real one-node Slurm (tests/slurm/mini_cluster.sh) running the generated scripts: sbatch,
+# A real one-node Slurm (app/mini_cluster.sh) running the generated scripts: sbatch,
 # preemption by USR1 and by TERM with requeue, arrays and merge. Skips (exit 77) only when the
 # daemons cannot run here (not root, packages missing).
 phasesweep_add_test(slurm_test SOURCES slurm_test.cc test_process.cc traces.cc
                     LIBS phasesweep::storage LABELS slurm e2e TIMEOUT 900)
 target_compile_definitions(slurm_test PRIVATE PHASESWEEP_EXE="$<TARGET_FILE:phasesweep>"
                                              MPIEXEC="${MPIEXEC_EXECUTABLE}"
-                                             MINI_CLUSTER="${CMAKE_CURRENT_SOURCE_DIR}/slurm/mini_cluster.sh")
+                                             MINI_CLUSTER="${CMAKE_CURRENT_SOURCE_DIR}/mini_cluster.sh")
 set_tests_properties(slurm_test PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 add_dependencies(slurm_test phasesweep)
 

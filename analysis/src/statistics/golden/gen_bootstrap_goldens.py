@@ -1,6 +1,6 @@
 """Writes bootstrap_goldens.inc: BCa intervals and per-step band summaries from SciPy 1.10.1 /
-NumPy 1.24.2 (Debian) for analysis/tests/bootstrap_test.cc.
-Run: /usr/bin/python3 analysis/tests/golden/gen_bootstrap_goldens.py
+NumPy 1.24.2 (Debian) for analysis/src/statistics/bootstrap_test.cc.
+Run: /usr/bin/python3 analysis/src/statistics/golden/gen_bootstrap_goldens.py
 
 The BCa cases feed fixed bootstrap replicates to SciPy's own interval code
 (scipy.stats._resampling._bca_interval + _percentile_along_axis, which scipy.stats.bootstrap(...,

@@ -3,7 +3,7 @@
 Source of truth: ruptures_reference.py (a line-by-line transcription of ruptures 1.1.9 Pelt,
 Binseg, CostL2/CostNormal/CostRbf, checked against /work/shared/REFERENCE_VALUES.md when run).
 Run with Debian's interpreter (NumPy 1.24.2, SciPy 1.10.1):
-    /usr/bin/python3 analysis/tests/golden/gen_changepoint_goldens.py
+    /usr/bin/python3 analysis/src/statistics/golden/gen_changepoint_goldens.py
 Each case carries the exact expression that produced it.
 """
 import os

@@ -1,4 +1,4 @@
-// The Slurm path on a real Slurm: a one-node cluster on localhost (tests/slurm/mini_cluster.sh:
+// The Slurm path on a real Slurm: a one-node cluster on localhost (app/mini_cluster.sh:
 // munged, slurmctld, slurmd from Debian's packages, started here and stopped at the end, also if
 // this process dies) runs the scripts `phasesweep slurm` writes:
 //   - the CPU script under `sbatch --wait` ends with the results of a plain mpirun run;

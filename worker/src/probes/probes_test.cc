@@ -12,7 +12,7 @@
 #include "phasesweep/worker/representation_metrics.h"
 #include "phasesweep/worker/rng.h"
 #include "phasesweep/worker/trainer.h"
-#include "test_specs.h"
+#include "train/test_specs.h"
 
 namespace phasesweep::worker {
 namespace {

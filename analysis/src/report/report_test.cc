@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "../src/report/report_svg.h"
 #include "phasesweep/analysis/synthetic.h"
 #include "phasesweep/storage/analysis_tables.h"
+#include "report/report_svg.h"
 #include "results_file_fixture.h"
 
 namespace phasesweep::analysis {

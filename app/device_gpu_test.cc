@@ -4,7 +4,7 @@
 //  - the smoke sweep trained on CUDA equals the CPU sweep within 1e-4 (TF32 off, the default);
 //  - on CUDA a pack of 8 members equals the same 8 jobs trained alone within 1e-5;
 //  (both through step 80: the smoke sweep is chaotic from step ~90 on, where a change of the
-//  learning rate by 1e-7 moves train_loss by ~2e-3; worker/tests/generic_kernels_test.cc. The
+//  learning rate by 1e-7 moves train_loss by ~2e-3; worker/src/kernels/generic_kernels_test.cc. The
 //  whole-run difference is printed too.)
 //  - a checkpoint written on CUDA resumes to the bitwise-identical trajectory.
 // (The NCCL communicator's single-rank set-up and allreduce: collectives_nccl_np1.)
