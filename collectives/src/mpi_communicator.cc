@@ -62,7 +62,7 @@ Result<std::unique_ptr<MpiCommunicator>> MpiCommunicator::Create(MPI_Comm comm,
     return Status::FailedPrecondition(
         "MPI is not initialised: call MPI_Init before creating an MPI communicator");
   }
-  auto dup = MpiComm::Duplicate(comm);
+  auto dup = MpiCommHandle::Duplicate(comm);
   if (!dup.ok()) return dup.status();
   const int rank = dup->rank();
   const int size = dup->size();
@@ -96,8 +96,8 @@ Result<std::unique_ptr<MpiCommunicator>> MpiCommunicator::Create(MPI_Comm comm,
 
 MpiCommunicator::~MpiCommunicator() = default;
 
-MpiCommunicator::MpiCommunicator(MpiComm comm, int rank, int size, CommunicatorOptions options,
-                                 std::vector<int> world_ranks)
+MpiCommunicator::MpiCommunicator(MpiCommHandle comm, int rank, int size,
+                                 CommunicatorOptions options, std::vector<int> world_ranks)
     : Communicator(options.name, std::move(world_ranks)),
       comm_(std::move(comm)),
       rank_(rank),

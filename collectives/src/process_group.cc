@@ -50,7 +50,7 @@ Result<ProcessGroup> SetUpProcessGroup(MPI_Comm world, const GroupOptions& optio
         "(needs the CUDA toolkit and NCCL) or use the MPI backend");
   }
   // A private copy of `world` that reports errors instead of ending the process.
-  auto world_copy = MpiComm::Duplicate(world);
+  auto world_copy = MpiCommHandle::Duplicate(world);
   if (!world_copy.ok()) return world_copy.status();
   ProcessGroup pg;
   GroupLayout& layout = pg.layout;
@@ -71,7 +71,7 @@ Result<ProcessGroup> SetUpProcessGroup(MPI_Comm world, const GroupOptions& optio
   MPI_Comm local = MPI_COMM_NULL;
   PHASESWEEP_MPI_CHECK(MPI_Comm_split_type(world_copy->get(), MPI_COMM_TYPE_SHARED,
                                            layout.world_rank, MPI_INFO_NULL, &local));
-  pg.local = MpiComm(local);
+  pg.local = MpiCommHandle(local);
   layout.local_rank = pg.local.rank();
   layout.local_size = pg.local.size();
 
@@ -82,7 +82,7 @@ Result<ProcessGroup> SetUpProcessGroup(MPI_Comm world, const GroupOptions& optio
   MPI_Comm group = MPI_COMM_NULL;
   PHASESWEEP_MPI_CHECK(
       MPI_Comm_split(world_copy->get(), layout.group_index, layout.world_rank, &group));
-  pg.group = MpiComm(group);
+  pg.group = MpiCommHandle(group);
   layout.group_rank = pg.group.rank();
 
   CommunicatorOptions comm_options = options.communicator;

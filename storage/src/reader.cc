@@ -125,17 +125,17 @@ std::vector<JobSummary> ResultsReader::SelectJobs(const JobFilter& filter) const
   return out;
 }
 
-std::vector<GridPoint> ResultsReader::GridPoints() const {
-  std::map<int64_t, GridPoint> points;
+std::vector<GridPointJobs> ResultsReader::GridPoints() const {
+  std::map<int64_t, GridPointJobs> points;
   for (const JobSummary& j : impl_->jobs) {  // already sorted by (grid_index, seed)
-    GridPoint& p = points[j.grid_index];
+    GridPointJobs& p = points[j.grid_index];
     if (p.job_ids.empty()) {
       p.grid_index = j.grid_index;
       p.hparams_json = j.hparams_json;
     }
     p.job_ids.push_back(j.job_id);
   }
-  std::vector<GridPoint> out;
+  std::vector<GridPointJobs> out;
   for (auto& [g, p] : points) out.push_back(std::move(p));
   return out;
 }

@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "phasesweep/collectives/communicator.h"
-#include "phasesweep/collectives/mpi_comm.h"
+#include "phasesweep/collectives/mpi_comm_handle.h"
 
 namespace phasesweep::collectives {
 namespace internal {
@@ -66,7 +66,7 @@ class MpiCommunicator final : public Communicator {
  private:
   struct Operation;
   struct Interruption;
-  MpiCommunicator(MpiComm comm, int rank, int size, CommunicatorOptions options,
+  MpiCommunicator(MpiCommHandle comm, int rank, int size, CommunicatorOptions options,
                   std::vector<int> world_ranks);
 
   // The check-in (see above). Returns OK when every rank arrived with the same operation.
@@ -107,7 +107,7 @@ class MpiCommunicator final : public Communicator {
   Status Fail(Status status);
   std::string Describe(const Operation& op) const;
 
-  MpiComm comm_;
+  MpiCommHandle comm_;
   int rank_ = 0;
   int size_ = 1;
   CommunicatorOptions options_;

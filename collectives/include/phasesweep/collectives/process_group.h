@@ -17,7 +17,7 @@
 
 #include "phasesweep/base/status.h"
 #include "phasesweep/collectives/communicator.h"
-#include "phasesweep/collectives/mpi_comm.h"
+#include "phasesweep/collectives/mpi_comm_handle.h"
 
 namespace phasesweep::collectives {
 
@@ -59,8 +59,8 @@ Status CheckGroupSize(int group_size, int world_size);
 // The group this rank belongs to. Move-only; destroys its communicator before the MPI handles.
 struct ProcessGroup {
   GroupLayout layout;
-  MpiComm local;  // ranks on this host
-  MpiComm group;  // the ranks of this group (free for the caller's own messages)
+  MpiCommHandle local;  // ranks on this host
+  MpiCommHandle group;  // the ranks of this group (free for the caller's own messages)
   std::unique_ptr<Communicator> communicator;  // collectives over the group (private duplicate)
 };
 

@@ -55,8 +55,9 @@ struct MetricTraces {
   Result<std::vector<double>> Matrix() const;
 };
 
-// The jobs of one grid point.
-struct GridPoint {
+// The recorded jobs of one grid point: what the results file holds for it (not the sweep
+// definition's GridPoint, which is the swept values of a point).
+struct GridPointJobs {
   int64_t grid_index = 0;
   std::string hparams_json;          // of its first job
   std::vector<std::string> job_ids;  // sorted by seed
@@ -85,7 +86,7 @@ class ResultsReader {
   const JobSummary* FindJob(const std::string& job_id) const;
   std::vector<JobSummary> SelectJobs(const JobFilter& filter) const;
   // Grid points that have at least one recorded job, by grid_index.
-  std::vector<GridPoint> GridPoints() const;
+  std::vector<GridPointJobs> GridPoints() const;
   int64_t unmerged_shards() const;
 
   // Loads one job's traces. NotFound for an unknown job or a metric it does not have.

@@ -1,6 +1,7 @@
-// MpiComm: owner of one MPI communicator handle. Move-only; frees the handle with MPI_Comm_free
-// in its destructor (skipped after MPI_Finalize, when freeing is no longer allowed). Never owns
-// MPI_COMM_WORLD, MPI_COMM_SELF or MPI_COMM_NULL.
+// MpiCommHandle: owner of one MPI communicator handle (the RAII wrapper around MPI_Comm; the
+// Communicator backend over MPI is MpiCommunicator, mpi_communicator.h). Move-only; frees the
+// handle with MPI_Comm_free in its destructor (skipped after MPI_Finalize, when freeing is no
+// longer allowed). Never owns MPI_COMM_WORLD, MPI_COMM_SELF or MPI_COMM_NULL.
 #pragma once
 
 #include <mpi.h>
@@ -9,27 +10,27 @@
 
 namespace phasesweep::collectives {
 
-class MpiComm {
+class MpiCommHandle {
  public:
-  MpiComm() = default;
+  MpiCommHandle() = default;
   // Takes ownership of `comm`, a communicator created by MPI_Comm_dup/split/split_type/create.
-  explicit MpiComm(MPI_Comm comm) : comm_(comm) {}
-  ~MpiComm() { Reset(); }
+  explicit MpiCommHandle(MPI_Comm comm) : comm_(comm) {}
+  ~MpiCommHandle() { Reset(); }
 
-  MpiComm(MpiComm&& other) noexcept : comm_(other.Release()) {}
-  MpiComm& operator=(MpiComm&& other) noexcept {
+  MpiCommHandle(MpiCommHandle&& other) noexcept : comm_(other.Release()) {}
+  MpiCommHandle& operator=(MpiCommHandle&& other) noexcept {
     if (this != &other) {
       Reset();
       comm_ = other.Release();
     }
     return *this;
   }
-  MpiComm(const MpiComm&) = delete;
-  MpiComm& operator=(const MpiComm&) = delete;
+  MpiCommHandle(const MpiCommHandle&) = delete;
+  MpiCommHandle& operator=(const MpiCommHandle&) = delete;
 
   // Duplicates `comm` (a collective call over `comm`) and sets MPI_ERRORS_RETURN on the copy, so
   // that failures come back as error codes (and then as a Status) instead of ending the process.
-  static Result<MpiComm> Duplicate(MPI_Comm comm);
+  static Result<MpiCommHandle> Duplicate(MPI_Comm comm);
 
   MPI_Comm get() const { return comm_; }
   bool valid() const { return comm_ != MPI_COMM_NULL; }
