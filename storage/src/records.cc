@@ -4,7 +4,7 @@
 #include <ctime>
 #include <string>
 
-#include "phasesweep/storage/json.h"
+#include "phasesweep/base/json.h"
 
 namespace phasesweep::storage {
 namespace {

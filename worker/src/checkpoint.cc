@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "phasesweep/base/hash.h"
+#include "phasesweep/base/number_format.h"
 
 namespace phasesweep::worker {
 namespace {
@@ -110,11 +111,8 @@ bool DtypeFromCode(int8_t c, torch::ScalarType* t) {
   return true;
 }
 
-std::string Num(double v) {
-  char b[32];
-  std::snprintf(b, sizeof(b), "%.17g", v);
-  return b;
-}
+// The fingerprint's number form since the first checkpoint (changing it would orphan them all).
+std::string Num(double v) { return FormatDouble(v, DoubleFormat::kDigits17); }
 
 Status OsError(const std::string& path, const std::string& what) {
   return Status::IOError("checkpoint " + path + ": " + what + ": " + std::strerror(errno));
