@@ -169,10 +169,10 @@ Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
   for (const auto& js : reader->jobs()) {
     auto rec = reader->LoadJob(js.job_id);
     if (!rec.ok()) return rec.status();
-    if (rec->metrics.empty()) continue;  // a failed job without traces
+    if (rec->trace.metrics.empty()) continue;  // a failed job without traces
     TraceJob job;
     job.job_id = rec->job_id;
-    job.seed = static_cast<int64_t>(rec->seed);
+    job.seed = rec->seed;
     job.grid_index = rec->grid_index;
     auto hp = ParseFlatJsonObject(rec->hparams_json);
     if (!hp.ok()) return hp.status().WithContext(request.results_path + " job " + rec->job_id);
@@ -180,9 +180,8 @@ Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
     if (fixed_control && !job.hparams.count(options.control_key)) {
       job.hparams[options.control_key] = *fixed_control;
     }
-    job.steps = std::move(rec->steps);
-    job.metrics = std::move(rec->metrics);
-    job.status = std::string(storage::JobStatusName(rec->status));
+    job.status = rec->status;
+    job.trace = std::move(rec->trace);
     set.jobs.push_back(std::move(job));
   }
   if (set.jobs.empty()) {

@@ -280,18 +280,18 @@ TEST(AnalyzeCommandTest, ShortConstantAndNaNTracesAreNotes) {
   Scratch dir;
   std::vector<TraceJob> jobs = Synthetic();
   // Job 0: constant embedding stability; job 1: a diverged (NaN) tail; job 2: 3 probes only.
-  for (double& v : jobs[0].metrics["emb_cos_prev"]) v = 0.5;
-  auto& nan_trace = jobs[1].metrics["emb_cos_prev"];
+  for (double& v : jobs[0].trace.metrics["emb_cos_prev"]) v = 0.5;
+  auto& nan_trace = jobs[1].trace.metrics["emb_cos_prev"];
   for (size_t i = 50; i < nan_trace.size(); ++i) {
     nan_trace[i] = std::numeric_limits<double>::quiet_NaN();
   }
   TraceJob& shortj = jobs[2];
-  shortj.steps.resize(3);
-  for (auto& [m, v] : shortj.metrics) v.resize(3);
+  shortj.trace.steps.resize(3);
+  for (auto& [m, v] : shortj.trace.metrics) v.resize(3);
   // Job 3: a single probe, shorter than min_size (2).
   TraceJob& single = jobs[3];
-  single.steps.resize(1);
-  for (auto& [m, v] : single.metrics) v.resize(1);
+  single.trace.steps.resize(1);
+  for (auto& [m, v] : single.trace.metrics) v.resize(1);
   const std::string path = WriteResults(dir, jobs);
   std::ostringstream json;
   const Status st = RunAnalyze({path, {"emb_cos_prev"}, true, true}, json);

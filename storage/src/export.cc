@@ -200,9 +200,9 @@ Status WriteTidyCsv(const ResultsReader& reader, const std::vector<std::string>&
       if (it != hp.end()) WriteCell(prefix, it->second.text);
     }
     const std::string row_start = prefix.str();
-    for (const auto& [name, values] : rec->metrics) {
+    for (const auto& [name, values] : rec->trace.metrics) {
       for (size_t i = 0; i < values.size(); ++i) {
-        out << row_start << ',' << rec->steps[i] << ',';
+        out << row_start << ',' << rec->trace.steps[i] << ',';
         WriteCell(out, name);
         out << ',';
         WriteDouble(out, values[i]);

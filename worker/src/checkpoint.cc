@@ -171,7 +171,7 @@ Status WriteCheckpoint(const std::string& path, const CheckpointData& d) {
     for (int64_t s : t.sizes()) w.Pod(s);
     w.Bytes(t.data_ptr(), t.numel() * t.element_size());
   }
-  for (const MemberTrace& tr : d.traces) {
+  for (const Trace& tr : d.traces) {
     w.Pod<uint64_t>(tr.steps.size());
     for (int64_t s : tr.steps) w.Pod(s);
     w.Pod<uint64_t>(tr.metrics.size());
@@ -302,7 +302,7 @@ Result<CheckpointData> ReadCheckpoint(const std::string& path) {
     d.tensors[name] = t;
   }
   d.traces.resize(static_cast<size_t>(d.members));
-  for (MemberTrace& tr : d.traces) {
+  for (Trace& tr : d.traces) {
     uint64_t n_steps, n_metrics;
     if (!r.Pod(&n_steps) || n_steps > payload / 8) return malformed;
     tr.steps.resize(n_steps);
