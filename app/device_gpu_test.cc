@@ -19,7 +19,7 @@
 namespace phasesweep::testing {
 namespace {
 
-using Traces = std::map<std::string, worker::MemberTrace>;
+using Traces = std::map<std::string, Trace>;
 
 #define SKIP_WITHOUT_CUDA()                                                               \
   do {                                                                                    \

@@ -110,7 +110,7 @@ TEST_F(PositiveControls, RandomLabelControlNeverJumps) {
   for (const auto& js : reader->jobs()) {
     auto job = reader->LoadJob(js.job_id);
     ASSERT_TRUE(job.ok());
-    const auto& acc = job->metrics.at("test_acc");
+    const auto& acc = job->trace.metrics.at("test_acc");
     const bool control = job->hparams_json.find("\"task.random_labels\":true") != std::string::npos;
     const double best = *std::max_element(acc.begin(), acc.end());
     if (control) {
@@ -145,8 +145,8 @@ TEST_F(PositiveControls, TestLossPeaksBeforeItFalls) {
   for (const auto& js : reader->jobs()) {
     auto job = reader->LoadJob(js.job_id);
     ASSERT_TRUE(job.ok());
-    const auto& acc = job->metrics.at("test_acc");
-    const auto& loss = job->metrics.at("test_loss");
+    const auto& acc = job->trace.metrics.at("test_acc");
+    const auto& loss = job->trace.metrics.at("test_loss");
     const auto jump = std::find_if(acc.begin(), acc.end(), [](double a) { return a >= 0.9; });
     if (jump == acc.end()) continue;
     ++grokked;

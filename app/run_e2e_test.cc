@@ -210,7 +210,7 @@ TEST(RunTest, APackThatKeepsFailingMarksItsJobsFailedAndTheSweepGoesOn) {
   ASSERT_TRUE(reader.ok());
   int failed = 0;
   for (const auto& j : reader->jobs()) {
-    if (j.status != storage::JobStatus::kFailed) continue;
+    if (j.status != JobStatus::kFailed) continue;
     ++failed;
     EXPECT_EQ(j.attempts, 2);
     auto rec = reader->LoadJob(j.job_id);
@@ -268,12 +268,12 @@ TEST(RunTest, APackTheDeviceCannotHoldFailsWithTheMemoryItNeedsAndTheRestIsKept)
   for (const auto& j : reader->jobs()) {
     auto rec = reader->LoadJob(j.job_id);
     ASSERT_TRUE(rec.ok());
-    if (j.status == storage::JobStatus::kDone) {
+    if (j.status == JobStatus::kDone) {
       ++done;
-      EXPECT_FALSE(rec->steps.empty()) << "the small pack's traces are kept";
+      EXPECT_FALSE(rec->trace.steps.empty()) << "the small pack's traces are kept";
       continue;
     }
-    ASSERT_EQ(j.status, storage::JobStatus::kFailed);
+    ASSERT_EQ(j.status, JobStatus::kFailed);
     ++failed;
     // One line: the device, what the pack needed by the memory model, the allocator's words and
     // what would help.

@@ -29,11 +29,11 @@ Result<std::vector<worker::PackSpec>> PlanPacks(const std::string& config,
   return packs;
 }
 
-Result<std::map<std::string, worker::MemberTrace>> TrainPacks(
-    const std::vector<worker::PackSpec>& packs, const std::string& device) {
+Result<std::map<std::string, Trace>> TrainPacks(const std::vector<worker::PackSpec>& packs,
+                                                const std::string& device) {
   Result<torch::Device> dev = worker::ResolveDevice(device);
   if (!dev.ok()) return dev.status();
-  std::map<std::string, worker::MemberTrace> traces;
+  std::map<std::string, Trace> traces;
   for (const worker::PackSpec& spec : packs) {
     Result<std::unique_ptr<worker::PackTrainer>> t = worker::PackTrainer::Create(spec, *dev);
     if (!t.ok()) return t.status();
@@ -46,9 +46,9 @@ Result<std::map<std::string, worker::MemberTrace>> TrainPacks(
   return traces;
 }
 
-double LargestScaledDifference(const std::map<std::string, worker::MemberTrace>& a,
-                               const std::map<std::string, worker::MemberTrace>& b,
-                               std::string* where, int64_t until) {
+double LargestScaledDifference(const std::map<std::string, Trace>& a,
+                               const std::map<std::string, Trace>& b, std::string* where,
+                               int64_t until) {
   const double kMismatch = std::numeric_limits<double>::infinity();
   auto mismatch = [&](const std::string& what) {
     if (where != nullptr) *where = what;
@@ -59,7 +59,7 @@ double LargestScaledDifference(const std::map<std::string, worker::MemberTrace>&
   for (const auto& [job, ta] : a) {
     auto it = b.find(job);
     if (it == b.end()) return mismatch("job " + job + " missing");
-    const worker::MemberTrace& tb = it->second;
+    const Trace& tb = it->second;
     if (ta.steps != tb.steps) return mismatch("job " + job + ": different probe steps");
     for (const auto& [metric, va] : ta.metrics) {
       auto m = tb.metrics.find(metric);

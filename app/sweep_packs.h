@@ -22,17 +22,16 @@ Result<std::vector<worker::PackSpec>> PlanPacks(const std::string& config,
                                                 const std::string& device);
 
 // Trains every pack to its end on `device` ("cpu" or "cuda"); job id -> its trace.
-Result<std::map<std::string, worker::MemberTrace>> TrainPacks(
-    const std::vector<worker::PackSpec>& packs, const std::string& device);
+Result<std::map<std::string, Trace>> TrainPacks(const std::vector<worker::PackSpec>& packs,
+                                                const std::string& device);
 
 // The largest |a - b| / max(1, |a|, |b|) over every metric value of every job: an absolute
 // difference for values up to 1 (losses near 0, accuracies, cosines), a relative one above.
 // Both maps must hold the same jobs, probe steps and metrics, else the result is infinity; NaN
 // equals NaN. Only probe steps <= `until` count. `where` (optional) receives
 // "job metric step: a vs b" of the largest difference.
-double LargestScaledDifference(const std::map<std::string, worker::MemberTrace>& a,
-                               const std::map<std::string, worker::MemberTrace>& b,
-                               std::string* where = nullptr,
+double LargestScaledDifference(const std::map<std::string, Trace>& a,
+                               const std::map<std::string, Trace>& b, std::string* where = nullptr,
                                int64_t until = std::numeric_limits<int64_t>::max());
 
 }  // namespace phasesweep::testing

@@ -20,9 +20,9 @@ Traces Load(const std::string& path) {
     auto record = reader->LoadJob(job.job_id);
     EXPECT_TRUE(record.ok()) << record.status().message();
     auto& t = out[job.job_id];
-    t = record->metrics;
-    t["step"] = std::vector<double>(record->steps.begin(), record->steps.end());
-    EXPECT_EQ(record->status, storage::JobStatus::kDone) << job.job_id;
+    t = record->trace.metrics;
+    t["step"] = std::vector<double>(record->trace.steps.begin(), record->trace.steps.end());
+    EXPECT_EQ(record->status, JobStatus::kDone) << job.job_id;
   }
   return out;
 }

@@ -55,12 +55,11 @@ int main(int argc, char** argv) {
       const auto& j = set.jobs[i];
       storage::JobRecord r;
       r.job_id = j.job_id;
-      r.seed = static_cast<uint64_t>(j.seed);
+      r.seed = j.seed;
       r.grid_index = j.grid_index;
       r.hparams_json = "{\"optimizer.weight_decay\":" + j.hparams.at("optimizer.weight_decay") +
                        ",\"task.random_labels\":" + j.hparams.at("task.random_labels") + "}";
-      r.steps = j.steps;
-      r.metrics = j.metrics;
+      r.trace = j.trace;
       pack.push_back(std::move(r));
       if (pack.size() == 500 || i + 1 == set.jobs.size()) {
         auto st = storage::WriteShard(path, {"p" + std::to_string(shard++), 0, "bench"}, pack);

@@ -58,9 +58,9 @@ ps::JobRecord MakeJob(int64_t index, int seeds, int steps, int metrics, std::mt1
   r.wall_seconds = 12.5;
   r.device = "cpu";
   r.pack_id = "pack";
-  for (int i = 0; i < steps; ++i) r.steps.push_back(10 * i);
+  for (int i = 0; i < steps; ++i) r.trace.steps.push_back(10 * i);
   for (int m = 0; m < metrics; ++m) {
-    std::vector<double>& v = r.metrics["metric_" + std::to_string(m)];
+    std::vector<double>& v = r.trace.metrics["metric_" + std::to_string(m)];
     const double t0 = 100.0 + 10.0 * m;
     for (int i = 0; i < steps; ++i) {
       v.push_back(1.0 / (1.0 + std::exp((i - t0) / 15.0)) + noise(rng));
@@ -168,8 +168,8 @@ int main(int argc, char** argv) {
     generate_s += Since(t);
     t = Clock::now();
     for (const ps::JobRecord& r : records) {
-      std::fwrite(r.steps.data(), sizeof(int64_t), r.steps.size(), raw_file);
-      for (const auto& [name, v] : r.metrics)
+      std::fwrite(r.trace.steps.data(), sizeof(int64_t), r.trace.steps.size(), raw_file);
+      for (const auto& [name, v] : r.trace.metrics)
         std::fwrite(v.data(), sizeof(double), v.size(), raw_file);
     }
     std::fflush(raw_file);

@@ -4,16 +4,11 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <cctype>
-#include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -22,6 +17,7 @@
 
 #include "phasesweep/analysis/analyze.h"
 #include "phasesweep/analysis/multiple_testing.h"
+#include "phasesweep/base/json.h"
 #include "phasesweep/storage/analysis_tables.h"
 #include "phasesweep/storage/reader.h"
 #include "sweep/result_tables.h"
@@ -38,43 +34,6 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return s;
 }
 
-std::string JsonString(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        o += "\\\"";
-        break;
-      case '\\':
-        o += "\\\\";
-        break;
-      case '\n':
-        o += "\\n";
-        break;
-      case '\t':
-        o += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-          o += buf;
-        } else {
-          o += c;
-        }
-    }
-  }
-  return o + "\"";
-}
-
-std::string JsonNumber(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
-}
-
 // Step interval of a transition; -1 when not found.
 std::pair<int64_t, int64_t> Interval(const Transition& t) {
   return t.found ? std::make_pair(t.step_lo, t.step_hi) : std::make_pair<int64_t, int64_t>(-1, -1);
@@ -89,14 +48,14 @@ void WriteJsonRows(const Table& t, std::ostream& out) {
   for (std::size_t i = 0; i < rows; ++i) {
     out << (i ? "," : "") << "{";
     for (std::size_t c = 0; c < t.columns.size(); ++c) {
-      out << (c ? "," : "") << JsonString(t.columns[c].name) << ":";
+      out << (c ? "," : "") << JsonQuote(t.columns[c].name) << ":";
       std::visit(
           [&](const auto& v) {
             using V = std::decay_t<decltype(v[i])>;
             if constexpr (std::is_same_v<V, std::string>) {
-              out << JsonString(v[i]);
+              out << JsonQuote(v[i]);
             } else if constexpr (std::is_same_v<V, double>) {
-              out << JsonNumber(v[i]);
+              out << JsonNumber(v[i], DoubleFormat::kDigits17);
             } else {
               out << v[i];
             }
@@ -110,39 +69,40 @@ void WriteJsonRows(const Table& t, std::ostream& out) {
 
 void WriteJson(const AnalysisResult& r, std::ostream& out) {
   out << "{\"metrics\":[";
-  for (size_t i = 0; i < r.metrics.size(); ++i) out << (i ? "," : "") << JsonString(r.metrics[i]);
+  for (size_t i = 0; i < r.metrics.size(); ++i) out << (i ? "," : "") << JsonQuote(r.metrics[i]);
   out << "],\"n_jobs\":" << r.n_jobs << ",\"n_jobs_skipped\":" << r.n_jobs_skipped
       << ",\"traces\":[";
   for (size_t i = 0; i < r.traces.size(); ++i) {
     const auto& tr = r.traces[i];
     const auto cp = Interval(tr.changepoint);
-    out << (i ? "," : "") << "{\"job_id\":" << JsonString(tr.job_id)
-        << ",\"metric\":" << JsonString(tr.metric) << ",\"grid_index\":" << tr.grid_index
+    out << (i ? "," : "") << "{\"job_id\":" << JsonQuote(tr.job_id)
+        << ",\"metric\":" << JsonQuote(tr.metric) << ",\"grid_index\":" << tr.grid_index
         << ",\"seed\":" << tr.seed << ",\"n_probes\":" << tr.n_probes
         << ",\"n_valid\":" << tr.n_valid << ",\"changepoint_step_lo\":" << cp.first
-        << ",\"changepoint_step_hi\":" << cp.second << ",\"pvalue\":" << JsonNumber(tr.pvalue)
+        << ",\"changepoint_step_hi\":" << cp.second
+        << ",\"pvalue\":" << JsonNumber(tr.pvalue, DoubleFormat::kDigits17)
         << ",\"significant\":" << (tr.significant ? "true" : "false")
-        << ",\"note\":" << JsonString(tr.note) << "}";
+        << ",\"note\":" << JsonQuote(tr.note) << "}";
   }
   out << "]";
   // The cross-seed summaries and hypotheses, row for row as stored under /analysis.
   for (const Table& t : internal::BuildAnalysisTables(r)) {
     if (t.name == "traces" || t.name == "tests" || t.name == "notes") continue;
-    out << "," << JsonString(t.name) << ":";
+    out << "," << JsonQuote(t.name) << ":";
     WriteJsonRows(t, out);
   }
   out << ",\"tests\":[";
   for (size_t i = 0; i < r.tests.size(); ++i) {
     const auto& x = r.tests[i];
-    out << (i ? "," : "") << "{\"family\":" << JsonString(x.family)
-        << ",\"description\":" << JsonString(x.description) << ",\"test\":" << JsonString(x.test)
-        << ",\"n\":" << x.n << ",\"statistic\":" << JsonNumber(x.statistic)
-        << ",\"pvalue\":" << JsonNumber(x.pvalue)
-        << ",\"pvalue_adjusted\":" << JsonNumber(x.pvalue_adjusted)
+    out << (i ? "," : "") << "{\"family\":" << JsonQuote(x.family)
+        << ",\"description\":" << JsonQuote(x.description) << ",\"test\":" << JsonQuote(x.test)
+        << ",\"n\":" << x.n << ",\"statistic\":" << JsonNumber(x.statistic, DoubleFormat::kDigits17)
+        << ",\"pvalue\":" << JsonNumber(x.pvalue, DoubleFormat::kDigits17)
+        << ",\"pvalue_adjusted\":" << JsonNumber(x.pvalue_adjusted, DoubleFormat::kDigits17)
         << ",\"rejected\":" << (x.rejected ? "true" : "false") << "}";
   }
   out << "],\"notes\":[";
-  for (size_t i = 0; i < r.notes.size(); ++i) out << (i ? "," : "") << JsonString(r.notes[i]);
+  for (size_t i = 0; i < r.notes.size(); ++i) out << (i ? "," : "") << JsonQuote(r.notes[i]);
   out << "]}\n";
 }
 
@@ -176,67 +136,21 @@ std::optional<std::string> ConfigScalar(const std::string& yaml, const std::stri
 }  // namespace
 
 Result<std::map<std::string, std::string>> ParseFlatJsonObject(const std::string& json) {
-  std::map<std::string, std::string> out;
-  size_t i = 0;
   auto bad = [&](const std::string& what) {
-    return Status::InvalidArgument("hparams_json " + json + ": " + what + " at offset " +
-                                   std::to_string(i) +
+    return Status::InvalidArgument("hparams_json " + json + ": " + what +
                                    "; expected a flat object of number/string/bool values");
   };
-  auto ws = [&] {
-    while (i < json.size() && std::isspace(static_cast<unsigned char>(json[i]))) ++i;
-  };
-  auto str = [&](std::string* s) -> bool {
-    if (i >= json.size() || json[i] != '"') return false;
-    ++i;
-    while (i < json.size() && json[i] != '"') {
-      if (json[i] == '\\') {
-        if (++i >= json.size()) return false;
-        const char e = json[i];
-        *s += e == 'n' ? '\n' : e == 't' ? '\t' : e;  // \uXXXX is not expected in hparams
-      } else {
-        *s += json[i];
-      }
-      ++i;
+  auto members = ParseJsonObject(json);
+  if (!members.ok()) return bad(members.status().message());
+  std::map<std::string, std::string> out;
+  for (auto& [key, value] : *members) {
+    if (value.kind != JsonValue::Kind::kNumber && value.kind != JsonValue::Kind::kString &&
+        value.kind != JsonValue::Kind::kBool) {
+      return bad("key " + JsonQuote(key) + " has the value " + value.text);
     }
-    if (i >= json.size()) return false;
-    ++i;
-    return true;
-  };
-  ws();
-  if (i >= json.size() || json[i] != '{') return bad("no '{'");
-  ++i;
-  ws();
-  if (i < json.size() && json[i] == '}') return out;
-  while (true) {
-    ws();
-    std::string key, value;
-    if (!str(&key)) return bad("bad key");
-    ws();
-    if (i >= json.size() || json[i] != ':') return bad("no ':'");
-    ++i;
-    ws();
-    if (i < json.size() && json[i] == '"') {
-      if (!str(&value)) return bad("unterminated string");
-    } else {
-      const size_t start = i;
-      while (i < json.size() && json[i] != ',' && json[i] != '}' &&
-             !std::isspace(static_cast<unsigned char>(json[i])))
-        ++i;
-      value = json.substr(start, i - start);
-      char* end = nullptr;
-      const bool number = !value.empty() && (std::strtod(value.c_str(), &end), *end == '\0');
-      if (value != "true" && value != "false" && !number) return bad("bad value '" + value + "'");
-    }
-    out[key] = value;
-    ws();
-    if (i < json.size() && json[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (i < json.size() && json[i] == '}') return out;
-    return bad("no ',' or '}'");
+    out[key] = std::move(value.text);
   }
+  return out;
 }
 
 Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
@@ -255,10 +169,10 @@ Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
   for (const auto& js : reader->jobs()) {
     auto rec = reader->LoadJob(js.job_id);
     if (!rec.ok()) return rec.status();
-    if (rec->metrics.empty()) continue;  // a failed job without traces
+    if (rec->trace.metrics.empty()) continue;  // a failed job without traces
     TraceJob job;
     job.job_id = rec->job_id;
-    job.seed = static_cast<int64_t>(rec->seed);
+    job.seed = rec->seed;
     job.grid_index = rec->grid_index;
     auto hp = ParseFlatJsonObject(rec->hparams_json);
     if (!hp.ok()) return hp.status().WithContext(request.results_path + " job " + rec->job_id);
@@ -266,9 +180,8 @@ Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
     if (fixed_control && !job.hparams.count(options.control_key)) {
       job.hparams[options.control_key] = *fixed_control;
     }
-    job.steps = std::move(rec->steps);
-    job.metrics = std::move(rec->metrics);
-    job.status = std::string(storage::JobStatusName(rec->status));
+    job.status = rec->status;
+    job.trace = std::move(rec->trace);
     set.jobs.push_back(std::move(job));
   }
   if (set.jobs.empty()) {

@@ -52,11 +52,10 @@ inline std::string HparamsJson(const TraceJob& j) {
 inline storage::JobRecord ToRecord(const TraceJob& j) {
   storage::JobRecord r;
   r.job_id = j.job_id;
-  r.seed = static_cast<uint64_t>(j.seed);
+  r.seed = j.seed;
   r.grid_index = j.grid_index;
   r.hparams_json = HparamsJson(j);
-  r.steps = j.steps;
-  r.metrics = j.metrics;
+  r.trace = j.trace;
   return r;
 }
 

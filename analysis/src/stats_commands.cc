@@ -1,7 +1,6 @@
 // `phasesweep stats changepoints | test | adjust`; see stats_commands.h.
 #include "phasesweep/analysis/stats_commands.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -11,27 +10,10 @@
 #include "phasesweep/analysis/changepoint.h"
 #include "phasesweep/analysis/hypothesis_tests.h"
 #include "phasesweep/analysis/multiple_testing.h"
+#include "phasesweep/base/json.h"
 
 namespace phasesweep::analysis {
 namespace {
-
-// Shortest decimal that reads back to the same double; "nan" / "inf" in text.
-std::string Number(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, r.ptr);
-}
-std::string JsonNumber(double v) { return std::isfinite(v) ? Number(v) : "null"; }
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 // Reads the numbers of every non-blank, non-comment line.
 Result<std::vector<std::vector<double>>> ReadLines(std::istream& in, const std::string& name) {
@@ -106,7 +88,7 @@ Status RunChangepoints(const ChangepointsRequest& q, std::istream& in, std::ostr
           : BinarySegmentation(**cost, params, {std::nullopt, penalty});
   if (!bkps.ok()) return bkps.status().WithContext(q.input_name);
   if (q.json) {
-    out << "{\"method\": " << JsonString(q.method) << ", \"cost\": " << JsonString(q.cost)
+    out << "{\"method\": " << JsonQuote(q.method) << ", \"cost\": " << JsonQuote(q.cost)
         << ", \"min_size\": " << q.min_size << ", \"jump\": " << q.jump << ", ";
     if (q.n_bkps) {
       out << "\"n_bkps\": " << *q.n_bkps;
@@ -195,12 +177,13 @@ Status RunTest(const TestRequest& q, std::istream& in, std::ostream& out) {
   }
   if (!r.ok()) return r.status().WithContext(q.input_name);
   if (q.json) {
-    out << "{\"test\": " << JsonString(t) << ", \"alternative\": " << JsonString(q.alternative)
-        << ", \"method\": " << JsonString(std::string(TestMethodName(r->method)))
-        << ", \"n\": " << n << ", \"statistic\": " << JsonNumber(r->statistic)
+    out << "{\"test\": " << JsonQuote(t) << ", \"alternative\": " << JsonQuote(q.alternative)
+        << ", \"method\": " << JsonQuote(TestMethodName(r->method)) << ", \"n\": " << n
+        << ", \"statistic\": " << JsonNumber(r->statistic)
         << ", \"pvalue\": " << JsonNumber(r->pvalue) << "}\n";
   } else {
-    out << "statistic=" << Number(r->statistic) << " pvalue=" << Number(r->pvalue) << "\n";
+    out << "statistic=" << FormatDouble(r->statistic) << " pvalue=" << FormatDouble(r->pvalue)
+        << "\n";
   }
   return Status::Ok();
 }
@@ -215,7 +198,7 @@ Status RunAdjust(const AdjustRequest& q, std::istream& in, std::ostream& out) {
     for (std::size_t k = 0; k < (*lines)[l].size(); ++k) {
       const double v = (*lines)[l][k];
       if (!(v >= 0.0 && v <= 1.0)) {
-        return Status::InvalidArgument(q.input_name + ": value " + Number(v) + " (p-value " +
+        return Status::InvalidArgument(q.input_name + ": value " + FormatDouble(v) + " (p-value " +
                                        std::to_string(p.size() + 1) +
                                        ") is not a p-value in [0, 1]");
       }
@@ -225,14 +208,13 @@ Status RunAdjust(const AdjustRequest& q, std::istream& in, std::ostream& out) {
   if (p.empty()) return Status::InvalidArgument(q.input_name + ": no p-values");
   const std::vector<double> adj = AdjustPValues(p, *method);
   if (q.json) {
-    out << "{\"method\": " << JsonString(std::string(AdjustmentName(*method)))
-        << ", \"pvalues\": [";
+    out << "{\"method\": " << JsonQuote(AdjustmentName(*method)) << ", \"pvalues\": [";
     for (std::size_t i = 0; i < p.size(); ++i) out << (i ? ", " : "") << JsonNumber(p[i]);
     out << "], \"adjusted\": [";
     for (std::size_t i = 0; i < adj.size(); ++i) out << (i ? ", " : "") << JsonNumber(adj[i]);
     out << "]}\n";
   } else {
-    for (double v : adj) out << Number(v) << "\n";
+    for (double v : adj) out << FormatDouble(v) << "\n";
   }
   return Status::Ok();
 }

@@ -126,11 +126,11 @@ TEST(AnalyzeCommandTest, HypothesesAndBandsAreStored) {
   ASSERT_TRUE(tables.ok()) << tables.status().message();
   std::vector<std::string> names;
   for (const auto& t : *tables) names.push_back(t.name);
-  EXPECT_EQ(names,
-            (std::vector<std::string>{
-                "answers", "bands", "early_stop_summaries", "early_stops", "effect_levels", "effect_pairs",
-                "effects", "notes", "ordering_lags", "orderings", "phase_comparisons",
-                "phase_summaries", "phases", "significance", "tests", "traces", "transitions"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"answers", "bands", "early_stop_summaries",
+                                             "early_stops", "effect_levels", "effect_pairs",
+                                             "effects", "notes", "ordering_lags", "orderings",
+                                             "phase_comparisons", "phase_summaries", "phases",
+                                             "significance", "tests", "traces", "transitions"}));
   EXPECT_EQ(attrs.at("setting.adjust"), "bh");
   EXPECT_EQ(attrs.at("setting.patience"), "5");
   EXPECT_EQ(attrs.at("setting.early_stop"), "test_loss vs emb_cos_prev:steepest");
@@ -280,18 +280,18 @@ TEST(AnalyzeCommandTest, ShortConstantAndNaNTracesAreNotes) {
   Scratch dir;
   std::vector<TraceJob> jobs = Synthetic();
   // Job 0: constant embedding stability; job 1: a diverged (NaN) tail; job 2: 3 probes only.
-  for (double& v : jobs[0].metrics["emb_cos_prev"]) v = 0.5;
-  auto& nan_trace = jobs[1].metrics["emb_cos_prev"];
+  for (double& v : jobs[0].trace.metrics["emb_cos_prev"]) v = 0.5;
+  auto& nan_trace = jobs[1].trace.metrics["emb_cos_prev"];
   for (size_t i = 50; i < nan_trace.size(); ++i) {
     nan_trace[i] = std::numeric_limits<double>::quiet_NaN();
   }
   TraceJob& shortj = jobs[2];
-  shortj.steps.resize(3);
-  for (auto& [m, v] : shortj.metrics) v.resize(3);
+  shortj.trace.steps.resize(3);
+  for (auto& [m, v] : shortj.trace.metrics) v.resize(3);
   // Job 3: a single probe, shorter than min_size (2).
   TraceJob& single = jobs[3];
-  single.steps.resize(1);
-  for (auto& [m, v] : single.metrics) v.resize(1);
+  single.trace.steps.resize(1);
+  for (auto& [m, v] : single.trace.metrics) v.resize(1);
   const std::string path = WriteResults(dir, jobs);
   std::ostringstream json;
   const Status st = RunAnalyze({path, {"emb_cos_prev"}, true, true}, json);
@@ -340,6 +340,12 @@ TEST(AnalyzeCommandTest, FlatJsonAndConfigErrors) {
   EXPECT_EQ(hp->at("task.random_labels"), "true");
   EXPECT_FALSE(ParseFlatJsonObject(R"({"a": [1]})").ok());
   EXPECT_FALSE(ParseFlatJsonObject("{\"a\" 1}").ok());
+  EXPECT_FALSE(ParseFlatJsonObject(R"({"a": null})").ok());
+  // Regression: the old reader of this function dropped the backslash of \u escapes
+  // ("caf\u00e9" became "cafu00e9"); the one reader in base/ decodes them.
+  auto escaped = ParseFlatJsonObject(R"({"opt":"caf\u00e9 \ud83d\ude00"})");
+  ASSERT_TRUE(escaped.ok()) << escaped.status().message();
+  EXPECT_EQ(escaped->at("opt"), "caf\xc3\xa9 \xf0\x9f\x98\x80");
   AnalysisOptions o;
   Status st = ApplyAnalysisConfig("analysis:\n  adjust: bonferroni\n", &o);
   EXPECT_EQ(st.ExitCode(), 2);

@@ -208,7 +208,7 @@ std::vector<storage::JobRecord> FailedRecords(const SweepPlan& plan, const Pack&
   std::vector<storage::JobRecord> records;
   for (size_t m = 0; m < pack.job_index.size(); ++m) {
     storage::JobRecord r = RecordOf(JobOf(plan, pack, m), pack, rank, attempts);
-    r.status = storage::JobStatus::kFailed;
+    r.status = JobStatus::kFailed;
     r.error = error.empty() ? "failed (no error text)" : error;
     records.push_back(std::move(r));
   }
@@ -293,15 +293,14 @@ PackOutcome TrainerExecutor::RunPack(const PackContext& context) {
         RecordOf(JobOf(plan_, pack, m), pack, settings_.world_rank, context.attempt);
     r.wall_seconds = wall;
     r.device = device->str();
-    r.steps = t.traces()[m].steps;
-    r.metrics = t.traces()[m].metrics;
+    r.trace = t.traces()[m];
     AddSnapshots(t.snapshots(static_cast<int64_t>(m)), &r);
-    if (statuses[m].state == worker::MemberState::kDiverged) {
-      r.status = storage::JobStatus::kDiverged;
+    if (statuses[m].state == JobStatus::kDiverged) {
+      r.status = JobStatus::kDiverged;
       r.error = "diverged at step " + std::to_string(statuses[m].diverged_at) +
                 " (NaN/Inf loss or parameters)";
     } else {
-      r.status = storage::JobStatus::kDone;
+      r.status = JobStatus::kDone;
     }
     records.push_back(std::move(r));
   }

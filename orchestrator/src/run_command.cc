@@ -255,7 +255,7 @@ int RunSweep(const RunCommandOptions& options) {
       auto ledger = storage::Ledger::Read(output);
       if (ledger.ok() && open_status.ok()) {
         for (const auto& e : ledger->entries()) {
-          if (storage::IsTerminal(e.status)) finished_ids += e.job_id + "\n";
+          if (IsTerminal(e.status)) finished_ids += e.job_id + "\n";
         }
       } else {
         open_status = ledger.status();

@@ -264,9 +264,10 @@ int EditDistance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
-// Shortest text that reads back as exactly `v`, always recognisable as a real number.
+// Shortest text that reads back as exactly `v`, always recognisable as a real number. The %g
+// layout (kShortestG) is what job ids and config hashes are made of: it must never change.
 std::string FormatDouble(double v) {
-  std::string s = JsonNumber(v);
+  std::string s = JsonNumber(v, DoubleFormat::kShortestG);
   if (std::isfinite(v) && s.find_first_of(".eEn") == std::string::npos) s += ".0";
   return s;
 }

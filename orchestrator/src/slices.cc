@@ -54,7 +54,7 @@ Result<int64_t> CopyFinishedJobs(const std::string& slice, const std::string& re
   storage::LoadOptions load;
   load.snapshots = true;
   for (const storage::JobSummary& job : reader->jobs()) {
-    if (!storage::IsTerminal(job.status)) continue;
+    if (!IsTerminal(job.status)) continue;
     auto record = reader->LoadJob(job.job_id, load);
     if (!record.ok()) return record.status().WithContext(slice);
     batch.push_back(std::move(*record));

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "phasesweep/storage/export.h"
-#include "phasesweep/storage/json.h"
 #include "phasesweep/storage/results_writer.h"
 #include "phasesweep/storage/shard_writer.h"
 #include "test_util.h"
@@ -35,7 +34,7 @@ std::string MakeFile(const ScratchDir& dir) {
   EXPECT_TRUE(w.ok()) << w.status().message();
   JobRecord a = MakeRecord(0, 0, 2, 2);
   JobRecord b = MakeRecord(0, 1, 2, 2);
-  b.metrics["metric_1"][1] = std::numeric_limits<double>::quiet_NaN();
+  b.trace.metrics["metric_1"][1] = std::numeric_limits<double>::quiet_NaN();
   EXPECT_TRUE(WriteShard(path, ShardInfo{"p0", 0, "h"}, {a, b}).ok());
   EXPECT_TRUE(w->Merge().ok());
   JobRecord c = MakeRecord(1, 0, 1, 1, JobStatus::kFailed);
@@ -176,38 +175,6 @@ TEST(JobsFilterTest, ParsesConditionsAndAlternatives) {
   EXPECT_FALSE(JobsFilter::Parse("lr=").ok());
   EXPECT_FALSE(JobsFilter::Parse("=1").ok());
   EXPECT_FALSE(JobsFilter::Parse("lr=1|").ok());
-}
-
-TEST(JsonTest, ParsesFlatObjectsAndRejectsOthers) {
-  auto obj = ParseJsonObject(R"( {"lr": 1e-3, "opt":"a\"b\u00e9", "on":true, "dims":[1, 2],
-                                 "n":null, "o":{"x":1}} )");
-  ASSERT_TRUE(obj.ok()) << obj.status().message();
-  ASSERT_EQ(obj->size(), 6u);
-  EXPECT_EQ((*obj)[0].second.text, "1e-3");
-  EXPECT_EQ((*obj)[0].second.kind, JsonValue::Kind::kNumber);
-  EXPECT_EQ((*obj)[1].second.text, "a\"b\xc3\xa9");
-  EXPECT_EQ((*obj)[2].second.text, "true");
-  EXPECT_EQ((*obj)[3].second.text, "[1,2]");
-  EXPECT_EQ((*obj)[4].second.kind, JsonValue::Kind::kNull);
-  EXPECT_EQ((*obj)[5].second.text, "{\"x\":1}");
-  for (const char* bad : {"", "[]", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\":1}x", "{\"a\":01}",
-                          "{\"a\":1,\"a\":2}", "{a:1}"}) {
-    EXPECT_FALSE(ParseJsonObject(bad).ok()) << bad;
-  }
-  EXPECT_EQ(JsonQuote("a\"\n"), "\"a\\\"\\n\"");
-}
-
-TEST(RecordsTest, StatusNamesRoundTrip) {
-  for (JobStatus s : {JobStatus::kPending, JobStatus::kRunning, JobStatus::kDone,
-                      JobStatus::kFailed, JobStatus::kDiverged}) {
-    auto parsed = ParseJobStatus(JobStatusName(s));
-    ASSERT_TRUE(parsed.ok());
-    EXPECT_EQ(*parsed, s);
-  }
-  auto bad = ParseJobStatus("finished");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("valid: pending, running, done, failed, diverged"),
-            std::string::npos);
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   std::vector<const ps::PlannedJob*> todo;
   for (const ps::PlannedJob& j : options.plan) {
     const ps::LedgerEntry* e = ledger->Find(j.job_id);
-    if (e == nullptr || !ps::IsTerminal(e->status)) todo.push_back(&j);
+    if (e == nullptr || !phasesweep::IsTerminal(e->status)) todo.push_back(&j);
   }
   for (size_t start = 0; start < todo.size(); start += kCrashPack) {
     std::vector<ps::JobRecord> pack;

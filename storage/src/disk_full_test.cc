@@ -39,9 +39,9 @@ JobRecord BigRecord(uint64_t seed) {
   JobRecord r = testing::MakeRecord(0, seed, 0, 0);
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
-  for (int i = 0; i < 20000; ++i) r.steps.push_back(i);
+  for (int i = 0; i < 20000; ++i) r.trace.steps.push_back(i);
   for (const char* m : {"train_loss", "test_loss"}) {
-    auto& v = r.metrics[m];
+    auto& v = r.trace.metrics[m];
     for (int i = 0; i < 20000; ++i) v.push_back(u(rng));
   }
   return r;
@@ -97,7 +97,8 @@ std::string DiskFullScenario(const std::string& dir, const std::string& errno_te
   if (!reader.ok()) return err.str() + "reader: " + reader.status().message();
   for (uint64_t s = 0; s < 4; ++s) {
     auto job = reader->LoadJob(testing::JobId(0, s));
-    if (!job.ok() || job->metrics != BigRecord(s).metrics) err << "job " << s << " damaged; ";
+    if (!job.ok() || job->trace.metrics != BigRecord(s).trace.metrics)
+      err << "job " << s << " damaged; ";
   }
   lift();
   auto again = w->Merge();

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "fs.h"
+#include "phasesweep/base/number_format.h"
 
 namespace phasesweep::storage {
 namespace {
@@ -54,9 +54,7 @@ void WriteDouble(std::ostream& out, double v) {
   } else if (std::isinf(v)) {
     out << (v > 0 ? "Inf" : "-Inf");
   } else {
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof(buf), v);  // shortest round-trip form
-    out.write(buf, r.ptr - buf);
+    out << FormatDouble(v);  // shortest round-trip form
   }
 }
 
@@ -202,9 +200,9 @@ Status WriteTidyCsv(const ResultsReader& reader, const std::vector<std::string>&
       if (it != hp.end()) WriteCell(prefix, it->second.text);
     }
     const std::string row_start = prefix.str();
-    for (const auto& [name, values] : rec->metrics) {
+    for (const auto& [name, values] : rec->trace.metrics) {
       for (size_t i = 0; i < values.size(); ++i) {
-        out << row_start << ',' << rec->steps[i] << ',';
+        out << row_start << ',' << rec->trace.steps[i] << ',';
         WriteCell(out, name);
         out << ',';
         WriteDouble(out, values[i]);

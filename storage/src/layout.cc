@@ -121,8 +121,8 @@ void WriteJob(hid_t jobs, const JobRecord& r) {
   WriteStringAttr(g.get(), "device", r.device);
   WriteStringAttr(g.get(), "pack_id", r.pack_id);
   WriteStringAttr(g.get(), "error", r.error);
-  WriteVector(g.get(), "step", r.steps, /*compress=*/true);
-  for (const auto& [name, values] : r.metrics) WriteVector(g.get(), name, values, true);
+  WriteVector(g.get(), "step", r.trace.steps, /*compress=*/true);
+  for (const auto& [name, values] : r.trace.metrics) WriteVector(g.get(), name, values, true);
   if (!r.snapshots.empty()) {
     Handle s = GroupCreate(g.get(), "snapshots");
     for (const auto& [name, snap] : r.snapshots) {
@@ -157,7 +157,7 @@ JobRecord ReadJob(hid_t jobs, const std::string& job_id, const std::vector<std::
   r.device = ReadStringAttr(g.get(), "device");
   r.pack_id = ReadStringAttr(g.get(), "pack_id");
   r.error = ReadStringAttr(g.get(), "error");
-  r.steps = ReadVector<int64_t>(g.get(), "step");
+  r.trace.steps = ReadVector<int64_t>(g.get(), "step");
   std::vector<std::string> names = metrics;
   if (names.empty()) {
     names = ListLinks(g.get());
@@ -171,12 +171,12 @@ JobRecord ReadJob(hid_t jobs, const std::string& job_id, const std::vector<std::
   for (const std::string& m : names) {
     if (m == "step" || m == "snapshots") continue;
     std::vector<double> values = ReadVector<double>(g.get(), m);
-    if (values.size() != r.steps.size()) {
+    if (values.size() != r.trace.steps.size()) {
       Throw(Status::Corruption("job " + job_id + " metric '" + m + "' has " +
                                std::to_string(values.size()) + " values for " +
-                               std::to_string(r.steps.size()) + " steps"));
+                               std::to_string(r.trace.steps.size()) + " steps"));
     }
-    r.metrics.emplace(m, std::move(values));
+    r.trace.metrics.emplace(m, std::move(values));
   }
   if (snapshots && LinkExists(g.get(), "snapshots")) {
     Handle s = GroupOpen(g.get(), "snapshots");

@@ -87,7 +87,7 @@ TEST_F(ReaderTest, GridPointsListJobsBySeed) {
   EXPECT_EQ(*names, (std::vector<std::string>{"metric_0", "metric_1", "metric_2"}));
   auto only = r->LoadJob(testing::JobId(0, 1), LoadOptions{{"metric_2"}, false});
   ASSERT_TRUE(only.ok());
-  EXPECT_EQ(only->metrics.size(), 1u);
+  EXPECT_EQ(only->trace.metrics.size(), 1u);
   EXPECT_EQ(r->LoadJob(testing::JobId(0, 1), LoadOptions{{"zzz"}, false}).status().code(),
             Status::Code::kNotFound);
   EXPECT_EQ(r->LoadJob("unknown").status().code(), Status::Code::kNotFound);
@@ -102,7 +102,8 @@ TEST_F(ReaderTest, ReaderOpenedBeforeAMergeStillReadsEveryJob) {
   ASSERT_TRUE(writer_->Merge().ok());
   auto job = r->LoadJob(testing::JobId(0, 1));
   ASSERT_TRUE(job.ok()) << job.status().message();
-  EXPECT_EQ(job->metrics.at("metric_0")[4], testing::ExpectedValue(testing::JobId(0, 1), 0, 4));
+  EXPECT_EQ(job->trace.metrics.at("metric_0")[4],
+            testing::ExpectedValue(testing::JobId(0, 1), 0, 4));
   auto all = r->LoadMetric("metric_0");
   ASSERT_TRUE(all.ok()) << all.status().message();
   EXPECT_EQ(all->job_ids.size(), 5u);  // the snapshot it opened: the new job is not in it

@@ -38,8 +38,8 @@ std::string RecipeFromDocs() {
 JobRecord Record(int64_t grid, uint64_t seed, JobStatus status = JobStatus::kDone) {
   JobRecord r = testing::MakeRecord(grid, seed, 6, 0, status);
   for (int i = 0; i < 6; ++i) {
-    r.metrics["test_loss"].push_back(testing::ExpectedValue(r.job_id, 7, i));
-    r.metrics["train_loss"].push_back(i);
+    r.trace.metrics["test_loss"].push_back(testing::ExpectedValue(r.job_id, 7, i));
+    r.trace.metrics["train_loss"].push_back(i);
   }
   return r;
 }

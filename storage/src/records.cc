@@ -1,15 +1,13 @@
-// JobStatus spellings, JobRecord validation and the UTC clock (see records.h).
+// JobRecord validation and the UTC clock (see records.h).
 #include "phasesweep/storage/records.h"
 
 #include <ctime>
 #include <string>
 
-#include "phasesweep/storage/json.h"
+#include "phasesweep/base/json.h"
 
 namespace phasesweep::storage {
 namespace {
-
-constexpr std::string_view kStatusNames[] = {"pending", "running", "done", "failed", "diverged"};
 
 // Names that become HDF5 link names: no '/', not "." (HDF5 reserves both), non-empty.
 bool ValidLinkName(const std::string& name) {
@@ -18,16 +16,6 @@ bool ValidLinkName(const std::string& name) {
 }
 
 }  // namespace
-
-std::string_view JobStatusName(JobStatus status) { return kStatusNames[static_cast<int>(status)]; }
-
-Result<JobStatus> ParseJobStatus(std::string_view name) {
-  for (int i = 0; i < 5; ++i) {
-    if (kStatusNames[i] == name) return static_cast<JobStatus>(i);
-  }
-  return Status::InvalidArgument("unknown job status '" + std::string(name) +
-                                 "'; valid: pending, running, done, failed, diverged");
-}
 
 Status ValidateJobRecord(const JobRecord& r) {
   if (!ValidLinkName(r.job_id)) {
@@ -46,16 +34,16 @@ Status ValidateJobRecord(const JobRecord& r) {
   }
   auto hp = ParseJsonObject(r.hparams_json);
   if (!hp.ok()) return Status::InvalidArgument(job + "hparams_json: " + hp.status().message());
-  for (const auto& [name, values] : r.metrics) {
+  for (const auto& [name, values] : r.trace.metrics) {
     if (!ValidLinkName(name) || name == "step" || name == "snapshots") {
       return Status::InvalidArgument(job + "metric name '" + name +
                                      "' is not valid: non-empty, no '/', not 'step' or "
                                      "'snapshots'");
     }
-    if (values.size() != r.steps.size()) {
+    if (values.size() != r.trace.steps.size()) {
       return Status::InvalidArgument(job + "metric '" + name + "' has " +
                                      std::to_string(values.size()) + " values but there are " +
-                                     std::to_string(r.steps.size()) + " steps");
+                                     std::to_string(r.trace.steps.size()) + " steps");
     }
   }
   for (const auto& [name, snap] : r.snapshots) {

@@ -19,7 +19,7 @@
 #include "h5_io.h"
 #include "layout.h"
 #include "lock_file.h"
-#include "phasesweep/storage/json.h"
+#include "phasesweep/base/json.h"
 #include "phasesweep/storage/paths.h"
 #include "results_writer_impl.h"
 #include "storage_error.h"

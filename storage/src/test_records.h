@@ -44,9 +44,9 @@ inline JobRecord MakeRecord(int64_t grid, uint64_t seed, int n_steps = 5, int n_
   r.rank = 2;
   r.device = "cpu";
   r.pack_id = "pack-" + std::to_string(grid);
-  for (int i = 0; i < n_steps; ++i) r.steps.push_back(10 * i);
+  for (int i = 0; i < n_steps; ++i) r.trace.steps.push_back(10 * i);
   for (int m = 0; m < n_metrics; ++m) {
-    std::vector<double>& v = r.metrics[MetricName(m)];
+    std::vector<double>& v = r.trace.metrics[MetricName(m)];
     for (int i = 0; i < n_steps; ++i) v.push_back(ExpectedValue(r.job_id, m, i));
   }
   return r;

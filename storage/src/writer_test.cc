@@ -88,8 +88,8 @@ TEST(ResultsWriterTest, ShardRoundTripsEveryFieldBeforeAndAfterMerge) {
     EXPECT_EQ(got->device, "cuda:3");
     EXPECT_EQ(got->pack_id, rec.pack_id);
     EXPECT_EQ(got->error, rec.error);
-    EXPECT_EQ(got->steps, rec.steps);
-    EXPECT_EQ(got->metrics, rec.metrics);  // bitwise: float64 stored losslessly
+    EXPECT_EQ(got->trace.steps, rec.trace.steps);
+    EXPECT_EQ(got->trace.metrics, rec.trace.metrics);  // bitwise: float64 stored losslessly
     ASSERT_EQ(got->snapshots.count("embedding"), 1u);
     EXPECT_EQ(got->snapshots["embedding"].shape, (std::vector<int64_t>{2, 3}));
     EXPECT_EQ(got->snapshots["embedding"].data, rec.snapshots["embedding"].data);
@@ -163,11 +163,11 @@ TEST(ResultsWriterTest, NewerRecordsSupersedeOlderOnesInLedgerAndMerge) {
   ASSERT_TRUE(r.ok());
   auto j0 = r->LoadJob(testing::JobId(0, 0));
   ASSERT_TRUE(j0.ok());
-  EXPECT_EQ(j0->steps.size(), 6u);
+  EXPECT_EQ(j0->trace.steps.size(), 6u);
   auto j1 = r->LoadJob(testing::JobId(0, 1));
   ASSERT_TRUE(j1.ok());
   EXPECT_EQ(j1->attempts, 2);
-  EXPECT_EQ(j1->steps.size(), 4u);
+  EXPECT_EQ(j1->trace.steps.size(), 4u);
   // A later merge with an older record does not regress the stored one.
   ASSERT_TRUE(WriteShard(path, Info("c"), {MakeRecord(0, 0, 3, 2, JobStatus::kRunning)}).ok());
   ASSERT_TRUE(w->Merge().ok());
@@ -405,13 +405,13 @@ TEST(ShardWriterTest, RejectsInvalidRecords) {
   auto w = ResultsWriter::Open(path, Options());
   ASSERT_TRUE(w.ok());
   JobRecord bad = MakeRecord(0, 0);
-  bad.metrics["metric_0"].pop_back();
+  bad.trace.metrics["metric_0"].pop_back();
   auto s = WriteShard(path, Info("a"), {bad});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(s.status().message().find("metric_0"), std::string::npos);
   JobRecord slash = MakeRecord(0, 0);
-  slash.metrics["train/loss"] = slash.metrics["metric_0"];
+  slash.trace.metrics["train/loss"] = slash.trace.metrics["metric_0"];
   EXPECT_FALSE(WriteShard(path, Info("a"), {slash}).ok());
   EXPECT_FALSE(WriteShard(path, Info("a"), {MakeRecord(0, 0), MakeRecord(0, 0)}).ok());
   JobRecord hp = MakeRecord(0, 0);

@@ -6,39 +6,15 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
 
+#include "phasesweep/base/json.h"
 #include "phasesweep/worker/representation_metrics.h"
 
 namespace phasesweep::worker {
 namespace {
-
-std::string FullPrecision(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
-  return buffer;
-}
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char escape[8];
-      std::snprintf(escape, sizeof(escape), "\\u%04x", c);
-      out += escape;
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
 
 const char* SimilarityName(SimilarityMeasure m) {
   switch (m) {
@@ -124,16 +100,17 @@ Status RunSimilarity(const SimilarityRequest& request, std::istream& a_in, std::
   }
   if (!std::isfinite(value)) {
     return Status::InvalidArgument(std::string(name) + " of " + request.a_name + " and " +
-                                   request.b_name + " is undefined (got " + FullPrecision(value) +
-                                   ")");
+                                   request.b_name + " is undefined (got " +
+                                   FormatDouble(value, DoubleFormat::kDigits17) + ")");
   }
   if (request.json) {
-    out << "{\"measure\":\"" << name << "\",\"value\":" << FullPrecision(value)
-        << ",\"a\":" << JsonString(request.a_name) << ",\"b\":" << JsonString(request.b_name)
+    out << "{\"measure\":\"" << name
+        << "\",\"value\":" << FormatDouble(value, DoubleFormat::kDigits17)
+        << ",\"a\":" << JsonQuote(request.a_name) << ",\"b\":" << JsonQuote(request.b_name)
         << ",\"rows\":" << rows << ",\"a_columns\":" << a->size(1)
         << ",\"b_columns\":" << b->size(1) << "}\n";
   } else {
-    out << FullPrecision(value) << "\n";
+    out << FormatDouble(value, DoubleFormat::kDigits17) << "\n";
   }
   return Status::Ok();
 }
@@ -169,14 +146,16 @@ Status RunRank(const RankRequest& request, std::istream& a_in, std::ostream& out
   }
   if (!std::isfinite(value)) {
     return Status::InvalidArgument(std::string(name) + " of " + request.name +
-                                   " is undefined (got " + FullPrecision(value) + ")");
+                                   " is undefined (got " +
+                                   FormatDouble(value, DoubleFormat::kDigits17) + ")");
   }
   if (request.json) {
-    out << "{\"measure\":\"" << name << "\",\"value\":" << FullPrecision(value)
-        << ",\"file\":" << JsonString(request.name) << ",\"rows\":" << a->size(0)
+    out << "{\"measure\":\"" << name
+        << "\",\"value\":" << FormatDouble(value, DoubleFormat::kDigits17)
+        << ",\"file\":" << JsonQuote(request.name) << ",\"rows\":" << a->size(0)
         << ",\"columns\":" << a->size(1) << "}\n";
   } else {
-    out << FullPrecision(value) << "\n";
+    out << FormatDouble(value, DoubleFormat::kDigits17) << "\n";
   }
   return Status::Ok();
 }

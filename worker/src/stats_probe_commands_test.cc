@@ -153,6 +153,19 @@ TEST(SimilarityCommandTest, JsonObject) {
       << out;
 }
 
+// File names are quoted by base/'s JsonQuote: control characters in a name give valid JSON,
+// with \t and \n in their short form (they were \u0009 and \u000a before the one escaper).
+TEST(SimilarityCommandTest, JsonQuotesFileNames) {
+  RankRequest request;
+  request.measure = RankMeasure::kStable;
+  request.name = "run\t1\n\"x\".csv";
+  request.json = true;
+  std::istringstream in(FixtureCsv(false));
+  std::ostringstream out;
+  ASSERT_TRUE(RunRank(request, in, out).ok());
+  EXPECT_NE(out.str().find(R"("file":"run\t1\n\"x\".csv")"), std::string::npos) << out.str();
+}
+
 TEST(SimilarityCommandTest, MismatchedRowsAndShapes) {
   std::string out;
   Status s =

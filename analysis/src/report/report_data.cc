@@ -165,8 +165,7 @@ Status LoadSeedLines(const storage::ResultsReader& reader, const ReportRequest& 
                      ReportData* data) {
   std::map<std::int64_t, std::vector<const storage::JobSummary*>> by_grid;
   for (const auto& j : reader.jobs()) {
-    if (j.status == storage::JobStatus::kFailed || j.status == storage::JobStatus::kPending)
-      continue;
+    if (j.status == JobStatus::kFailed || j.status == JobStatus::kPending) continue;
     by_grid[j.grid_index].push_back(&j);  // jobs() is sorted by seed within a grid point
   }
   for (const auto& [g, jobs] : by_grid)
@@ -187,14 +186,14 @@ Status LoadSeedLines(const storage::ResultsReader& reader, const ReportRequest& 
       auto rec = reader.LoadJob(jobs[idx]->job_id, options);
       if (!rec.ok()) rec = reader.LoadJob(jobs[idx]->job_id);  // lacks one of the metrics
       if (!rec.ok()) return rec.status();
-      if (first_steps.empty()) first_steps = rec->steps;
+      if (first_steps.empty()) first_steps = rec->trace.steps;
       for (const auto& m : data->metrics) {
-        auto it = rec->metrics.find(m);
-        if (it == rec->metrics.end()) continue;
+        auto it = rec->trace.metrics.find(m);
+        if (it == rec->trace.metrics.end()) continue;
         SeedLine line;
         line.job_id = rec->job_id;
-        line.seed = static_cast<std::int64_t>(rec->seed);
-        line.steps.assign(rec->steps.begin(), rec->steps.end());
+        line.seed = rec->seed;
+        line.steps.assign(rec->trace.steps.begin(), rec->trace.steps.end());
         line.values = it->second;
         data->seed_lines[{m, g}].push_back(std::move(line));
       }
@@ -231,10 +230,8 @@ Result<ReportData> LoadReportData(const ReportRequest& request, std::ostream& lo
     data.grid_labels[e.grid_index] = label;
   }
   for (const auto& j : reader->jobs()) {
-    if (j.status != storage::JobStatus::kFailed && j.status != storage::JobStatus::kDiverged)
-      continue;
-    FailedJob f{j.job_id, std::string(storage::JobStatusName(j.status)), "",
-                static_cast<std::int64_t>(j.seed), j.grid_index};
+    if (j.status != JobStatus::kFailed && j.status != JobStatus::kDiverged) continue;
+    FailedJob f{j.job_id, std::string(JobStatusName(j.status)), "", j.seed, j.grid_index};
     if (data.failed.size() < kMaxFailedLoaded) {
       auto rec = reader->LoadJob(j.job_id);
       f.error = rec.ok() ? rec->error : "(record unreadable: " + rec.status().message() + ")";

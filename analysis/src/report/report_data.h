@@ -39,13 +39,14 @@ class TableView {
 // One seed's trace of one metric, drawn under its band.
 struct SeedLine {
   std::string job_id;
-  std::int64_t seed = 0;
+  std::uint64_t seed = 0;
   std::vector<double> steps, values;
 };
 
 struct FailedJob {
   std::string job_id, status, error;
-  std::int64_t seed = 0, grid_index = 0;
+  std::uint64_t seed = 0;
+  std::int64_t grid_index = 0;
 };
 
 struct ReportData {

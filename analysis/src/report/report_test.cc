@@ -253,7 +253,7 @@ TEST(ReportTest, AllJobsFailedShowsTheErrors) {
     storage::JobRecord r;
     r.job_id = "g0s" + std::to_string(s);
     r.seed = static_cast<uint64_t>(s);
-    r.status = storage::JobStatus::kFailed;
+    r.status = JobStatus::kFailed;
     r.error = "out of memory on seed " + std::to_string(s);
     records.push_back(r);
   }
@@ -276,12 +276,12 @@ TEST(ReportTest, NanAndDivergedTracesAreGaps) {
   Scratch dir("report_test");
   std::vector<TraceJob> jobs = Synthetic(4, 80);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (int i = 20; i < 30; ++i) jobs[0].metrics["test_acc"][i] = nan;  // a hole mid-trace
+  for (int i = 20; i < 30; ++i) jobs[0].trace.metrics["test_acc"][i] = nan;  // a hole mid-trace
   std::vector<storage::JobRecord> records;
   for (const auto& j : jobs) records.push_back(testutil::ToRecord(j));
-  records[1].status = storage::JobStatus::kDiverged;  // loss blew up: inf, then NaN to the end
+  records[1].status = JobStatus::kDiverged;  // loss blew up: inf, then NaN to the end
   records[1].error = "train_loss is not finite at step 500";
-  for (auto& [name, values] : records[1].metrics)
+  for (auto& [name, values] : records[1].trace.metrics)
     for (std::size_t i = 50; i < values.size(); ++i) values[i] = i == 50 ? INFINITY : nan;
   const std::string html = Report(testutil::WriteRecords(dir, records, kConfig));
   EXPECT_NE(html.find("train_loss is not finite at step 500"), std::string::npos);

@@ -38,7 +38,7 @@ Status ParseSide(const std::string& text, const std::string& whole, std::string*
 std::vector<std::string> AvailableMetrics(const TraceSet& traces) {
   std::set<std::string> names;
   for (const auto& job : traces.jobs)
-    for (const auto& [name, values] : job.metrics) names.insert(name);
+    for (const auto& [name, values] : job.trace.metrics) names.insert(name);
   return {names.begin(), names.end()};
 }
 

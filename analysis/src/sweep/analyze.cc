@@ -62,11 +62,11 @@ Status CheckInput(const TraceSet& traces, const AnalysisOptions& options, Analys
     if (!ids.insert(job.job_id).second) {
       return Status::InvalidArgument("job '" + job.job_id + "' appears twice");
     }
-    for (const auto& [name, values] : job.metrics) {
-      if (values.size() != job.steps.size()) {
+    for (const auto& [name, values] : job.trace.metrics) {
+      if (values.size() != job.trace.steps.size()) {
         return Status::InvalidArgument("job '" + job.job_id + "' metric '" + name + "' has " +
                                        std::to_string(values.size()) + " values for " +
-                                       std::to_string(job.steps.size()) + " probe steps");
+                                       std::to_string(job.trace.steps.size()) + " probe steps");
       }
     }
   }
@@ -87,7 +87,7 @@ Status CheckInput(const TraceSet& traces, const AnalysisOptions& options, Analys
   }
   std::int64_t failed = 0;
   for (std::size_t j = 0; j < traces.jobs.size(); ++j) {
-    if (traces.jobs[j].status == "failed") {
+    if (traces.jobs[j].status == JobStatus::kFailed) {
       ++failed;
       continue;
     }
@@ -122,7 +122,7 @@ Result<TraceResult> AnalyzeTrace(const TraceJob& job, const std::string& metric,
   to.threshold.reset();
   for (const auto& rule : options.thresholds)
     if (rule.metric == metric) to.threshold = rule;
-  auto t = DetectTransitions(job.steps, job.metrics.at(metric), to);
+  auto t = DetectTransitions(job.trace.steps, job.trace.metrics.at(metric), to);
   if (!t.ok()) return t.status().WithContext("job '" + job.job_id + "' metric '" + metric + "'");
   tr.n_probes = t->n_probes;
   tr.n_valid = t->n_valid;
@@ -143,7 +143,7 @@ Result<TraceResult> AnalyzeTrace(const TraceJob& job, const std::string& metric,
     // The probe at step 0 (the initialisation, before any update) is left out of the test: every
     // metric moves with the first updates, which is training starting, not a transition.
     const std::size_t skip =
-        !t->valid_index.empty() && job.steps[t->valid_index.front()] == 0 ? 1 : 0;
+        !t->valid_index.empty() && job.trace.steps[t->valid_index.front()] == 0 ? 1 : 0;
     const std::vector<double> tested(t->valid_values.begin() + skip, t->valid_values.end());
     auto sig = TransitionSignificance(tested, so);
     if (!sig.ok())
@@ -168,7 +168,7 @@ Result<TraceResult> AnalyzeTrace(const TraceJob& job, const std::string& metric,
 Status AnalyzeTraces(AnalysisContext& ctx) {
   std::vector<std::pair<std::size_t, std::string>> work;
   for (std::size_t j : ctx.jobs)
-    for (const auto& [name, values] : ctx.traces.jobs[j].metrics)
+    for (const auto& [name, values] : ctx.traces.jobs[j].trace.metrics)
       if (ctx.metrics.count(name)) work.emplace_back(j, name);
   std::vector<std::optional<TraceResult>> out(work.size());
   std::atomic<std::size_t> next{0};
@@ -202,7 +202,7 @@ Status AnalyzeTraces(AnalysisContext& ctx) {
   for (std::size_t i = 0; i < work.size(); ++i) {
     ctx.trace_of[work[i]] = ctx.result.traces.size();
     TraceResult& tr = *out[i];
-    const std::vector<std::int64_t>& steps = ctx.traces.jobs[work[i].first].steps;
+    const std::vector<std::int64_t>& steps = ctx.traces.jobs[work[i].first].trace.steps;
     if (tr.excluded.size() == 1 && !steps.empty() &&
         tr.excluded[0] == std::make_pair(steps.front(), steps.front())) {
       ++first_step_only[tr.metric];
@@ -318,9 +318,9 @@ void GridSummaries(AnalysisContext& ctx) {
         std::vector<const TraceJob*> members;
         for (std::size_t j : jobs) {
           const TraceJob& job = ctx.traces.jobs[j];
-          if (!job.metrics.count(metric)) continue;
+          if (!job.trace.metrics.count(metric)) continue;
           if (!first) first = &job;
-          if (job.steps == first->steps) {
+          if (job.trace.steps == first->trace.steps) {
             members.push_back(&job);
           } else {
             ctx.Note("band grid " + std::to_string(grid) + " " + metric + ": job " + job.job_id +
@@ -328,12 +328,12 @@ void GridSummaries(AnalysisContext& ctx) {
           }
         }
         if (!first) continue;
-        band.steps = first->steps;
+        band.steps = first->trace.steps;
         band.n_seeds = static_cast<std::int64_t>(members.size());
         std::vector<double> column(members.size());
         for (std::size_t i = 0; i < band.steps.size(); ++i) {
           for (std::size_t m = 0; m < members.size(); ++m)
-            column[m] = members[m]->metrics.at(metric)[i];
+            column[m] = members[m]->trace.metrics.at(metric)[i];
           band.points.push_back(SummarizeAcrossSeeds(column, o.confidence));
         }
         ctx.result.bands.push_back(std::move(band));

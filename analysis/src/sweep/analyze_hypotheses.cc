@@ -178,8 +178,8 @@ void RunPhases(AnalysisContext& ctx) {
       PhaseSummary sum[2];  // [regular, control]
       for (std::size_t j : jobs) {
         const TraceJob& job = ctx.traces.jobs[j];
-        auto it = job.metrics.find(metric);
-        if (it == job.metrics.end()) continue;
+        auto it = job.trace.metrics.find(metric);
+        if (it == job.trace.metrics.end()) continue;
         std::vector<double> v;
         std::vector<std::size_t> idx;
         for (std::size_t i = 0; i < it->second.size(); ++i) {
@@ -197,8 +197,8 @@ void RunPhases(AnalysisContext& ctx) {
         pt.note = fit.note;
         if (fit.ok) {
           pt.three_phase = fit.three_phase;
-          pt.transitional_start_step = job.steps[idx[fit.boundary[0]]];
-          pt.stable_start_step = job.steps[idx[fit.boundary[1]]];
+          pt.transitional_start_step = job.trace.steps[idx[fit.boundary[0]]];
+          pt.stable_start_step = job.trace.steps[idx[fit.boundary[1]]];
           for (int k = 0; k < 3; ++k) pt.log_volatility[k] = fit.means[k];
           PhaseSummary& s = sum[pt.control ? 1 : 0];
           ++s.n;
@@ -368,15 +368,15 @@ void RunEarlyStopping(AnalysisContext& ctx) {
     s.grid_index = grid;
     for (std::size_t j : jobs) {
       const TraceJob& job = ctx.traces.jobs[j];
-      auto it = job.metrics.find(o.early_stop_metric);
+      auto it = job.trace.metrics.find(o.early_stop_metric);
       const TraceResult* ref = ctx.Trace(j, o.early_stop_reference);
-      if (it == job.metrics.end() || !ref) continue;
+      if (it == job.trace.metrics.end() || !ref) continue;
       EarlyStopTrace e;
       e.job_id = job.job_id;
       e.grid_index = grid;
       const auto stop = EarlyStopIndex(it->second, o.patience, o.min_delta);
       e.stopped = stop.has_value();
-      if (stop) e.stop_step = job.steps[*stop];
+      if (stop) e.stop_step = job.trace.steps[*stop];
       const Transition& t = ref->Get(o.early_stop_reference_kind);
       e.has_reference = t.found;
       e.reference_step = t.step_hi;

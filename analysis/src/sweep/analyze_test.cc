@@ -202,13 +202,13 @@ TEST(AnalyzeSweep, BadInputIsAOneLineError) {
             std::string::npos);
   EXPECT_EQ(missing.status().message().find('\n'), std::string::npos);
   TraceSet bad = set;
-  bad.jobs[0].metrics["test_acc"].pop_back();
+  bad.jobs[0].trace.metrics["test_acc"].pop_back();
   EXPECT_EQ(AnalyzeSweep(bad, FastOptions()).status().code(), Status::Code::kInvalidArgument);
   TraceSet dup = set;
   dup.jobs[1].job_id = dup.jobs[0].job_id;
   EXPECT_FALSE(AnalyzeSweep(dup, FastOptions()).ok());
   TraceSet unsorted = set;
-  std::swap(unsorted.jobs[0].steps[3], unsorted.jobs[0].steps[4]);
+  std::swap(unsorted.jobs[0].trace.steps[3], unsorted.jobs[0].trace.steps[4]);
   auto us = AnalyzeSweep(unsorted, FastOptions());
   ASSERT_FALSE(us.ok());
   EXPECT_NE(us.status().message().find("job 'g0s0'"), std::string::npos);
@@ -229,15 +229,15 @@ TraceSet ThreeSeedsOneLevel() {
 
 TEST(AnalyzeSweep, DivergedConstantShortAndFailedJobs) {
   TraceSet set = ThreeSeedsOneLevel();
-  for (std::size_t i = 45; i < 60; ++i) set.jobs[0].metrics["test_acc"][i] = std::nan("");
-  set.jobs[0].status = "diverged";
-  set.jobs[1].metrics["emb_cos_prev"].assign(60, 0.97);
-  set.jobs[2].status = "failed";
+  for (std::size_t i = 45; i < 60; ++i) set.jobs[0].trace.metrics["test_acc"][i] = std::nan("");
+  set.jobs[0].status = JobStatus::kDiverged;
+  set.jobs[1].trace.metrics["emb_cos_prev"].assign(60, 0.97);
+  set.jobs[2].status = JobStatus::kFailed;
   TraceJob tiny;
   tiny.job_id = "tiny";
   tiny.grid_index = 0;
-  tiny.steps = {0, 10, 20};
-  tiny.metrics["test_acc"] = {0.1, 0.2, 0.9};
+  tiny.trace.steps = {0, 10, 20};
+  tiny.trace.metrics["test_acc"] = {0.1, 0.2, 0.9};
   set.jobs.push_back(tiny);
   AnalysisOptions o = FastOptions();
   o.orderings.push_back(*ParseOrderingPair("sharpness<test_acc"));
@@ -278,7 +278,7 @@ TEST(AnalyzeSweep, DivergedConstantShortAndFailedJobs) {
 TEST(AnalyzeSweep, FirstProbeStepWithoutValueIsLeftOutWithOneNote) {
   TraceSet set = ThreeSeedsOneLevel();
   for (TraceJob& job : set.jobs) {
-    std::vector<double>& v = job.metrics["emb_cos_prev"];
+    std::vector<double>& v = job.trace.metrics["emb_cos_prev"];
     for (std::size_t i = 0; i < v.size(); ++i) v[i] = i < 30 ? 0.5 + 0.001 * double(i) : 0.99;
     v[0] = std::nan("");
   }
@@ -298,7 +298,7 @@ TEST(AnalyzeSweep, FirstProbeStepWithoutValueIsLeftOutWithOneNote) {
     ++seen;
     EXPECT_EQ(t.n_valid, 59u);
     ASSERT_TRUE(t.threshold.found) << t.threshold.note;
-    EXPECT_EQ(t.threshold.step_hi, set.jobs[0].steps[30]);
+    EXPECT_EQ(t.threshold.step_hi, set.jobs[0].trace.steps[30]);
   }
   EXPECT_EQ(seen, 3u);
 }

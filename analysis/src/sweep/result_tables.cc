@@ -51,7 +51,8 @@ Table Traces(const AnalysisResult& r) {
       Col(r.traces, "job_id", [](const T& t) { return t.job_id; }),
       Col(r.traces, "metric", [](const T& t) { return t.metric; }),
       Col(r.traces, "note", [](const T& t) { return t.note; }),
-      Col(r.traces, "seed", [](const T& t) { return t.seed; }),
+      // int64 in the file (docs/FORMAT.md): a seed >= 2^63 keeps its bits, as it always did.
+      Col(r.traces, "seed", [](const T& t) { return static_cast<std::int64_t>(t.seed); }),
       Col(r.traces, "grid_index", [](const T& t) { return t.grid_index; }),
       Col(r.traces, "n_probes", [](const T& t) { return I(t.n_probes); }),
       Col(r.traces, "n_valid", [](const T& t) { return I(t.n_valid); }),

@@ -53,21 +53,21 @@ TraceSet MakeSyntheticSweep(const SyntheticSweepSpec& spec) {
       for (int s = 0; s < spec.seeds; ++s) {
         TraceJob job;
         job.job_id = "g" + std::to_string(grid) + "s" + std::to_string(s);
-        job.seed = s;
+        job.seed = static_cast<std::uint64_t>(s);
         job.grid_index = grid;
         job.hparams[spec.axis] = spec.levels[level];
         job.hparams["task.random_labels"] = control ? "true" : "false";
         Rng rng(StreamSeed(spec.seed, job.job_id));
         const double tc =
             0.45 + static_cast<double>(level) * spec.level_shift + 0.015 * rng.Normal();
-        for (int i = 0; i < spec.probes; ++i) job.steps.push_back(i * spec.step_every);
+        for (int i = 0; i < spec.probes; ++i) job.trace.steps.push_back(i * spec.step_every);
         for (const std::string& metric : spec.metrics) {
           std::vector<double> v(static_cast<std::size_t>(spec.probes));
           for (int i = 0; i < spec.probes; ++i) {
             const double t = static_cast<double>(i) / spec.probes;
             v[static_cast<std::size_t>(i)] = Value(metric, t, tc, control == 1, rng);
           }
-          job.metrics[metric] = std::move(v);
+          job.trace.metrics[metric] = std::move(v);
         }
         set.jobs.push_back(std::move(job));
       }

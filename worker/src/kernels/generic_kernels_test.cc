@@ -29,7 +29,7 @@
 namespace phasesweep::worker {
 namespace {
 
-using Traces = std::map<std::string, MemberTrace>;
+using Traces = std::map<std::string, Trace>;
 constexpr int64_t kStableUntil = 80;  // last probe step before the chaotic phase
 
 // configs/smoke.yaml's four jobs, planned from the config itself, `pack` members per pack;

@@ -45,7 +45,7 @@ bool AgainstPreviousProbe(const std::string& metric) {
          metric == "cka_prev";
 }
 
-const std::vector<double>& Values(const MemberTrace& t, const std::string& metric) {
+const std::vector<double>& Values(const Trace& t, const std::string& metric) {
   return t.metrics.at(metric);
 }
 
@@ -90,7 +90,7 @@ TEST(ProbesTest, EveryMetricAtEveryProbeStepWithinItsRange) {
   spec.probes.batch = 256;
   auto t = Train(spec);
   ASSERT_NE(t, nullptr);
-  for (const MemberTrace& tr : t->traces()) {
+  for (const Trace& tr : t->traces()) {
     ASSERT_EQ(tr.steps, (std::vector<int64_t>{0, 10, 20, 30, 40, 50, 60}));
     for (const std::string& m : AllMetrics(true)) {
       ASSERT_EQ(Values(tr, m).size(), tr.steps.size()) << m;
@@ -152,7 +152,7 @@ TEST(ProbesTest, EmbeddingMetricsEqualTheirDefinitionOnSnapshots) {
   EmbeddingSnapshots snap = t->snapshots(0);
   ASSERT_EQ(snap.steps, (std::vector<int64_t>{0, 10, 20, 30, 40}));
   ASSERT_EQ(snap.embed.sizes(), (std::vector<int64_t>{5, 24, 32}));
-  const MemberTrace& tr = t->traces()[0];
+  const Trace& tr = t->traces()[0];
   for (size_t i = 0; i < snap.steps.size(); ++i) {
     torch::Tensor e = snap.embed[static_cast<int64_t>(i)].to(torch::kFloat64);
     torch::Tensor prev = snap.embed[static_cast<int64_t>(i == 0 ? 0 : i - 1)].to(torch::kFloat64);
@@ -218,7 +218,7 @@ TEST(ProbesTest, MembersInAPackGiveTheirAloneTracesForEveryProbe) {
     alone_spec.members = {pack.members[k]};
     auto alone = Train(alone_spec);
     ASSERT_NE(alone, nullptr);
-    const MemberTrace &a = together->traces()[k], &b = alone->traces()[0];
+    const Trace &a = together->traces()[k], &b = alone->traces()[0];
     ASSERT_EQ(a.steps, b.steps);
     for (const auto& [name, va] : a.metrics) {
       const std::vector<double>& vb = b.metrics.at(name);
@@ -253,7 +253,7 @@ TEST(ProbesTest, DivergedNeighbourLeavesProbesOfTheOthersIntact) {
   p.members[1].scalars.lr = 1e12;
   auto t = Train(p);
   ASSERT_NE(t, nullptr);
-  ASSERT_EQ(t->statuses()[1].state, MemberState::kDiverged);
+  ASSERT_EQ(t->statuses()[1].state, JobStatus::kDiverged);
   PackSpec alone = p;
   alone.members = {p.members[0]};
   auto a = Train(alone);

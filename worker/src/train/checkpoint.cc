@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "phasesweep/base/hash.h"
+#include "phasesweep/base/number_format.h"
 
 namespace phasesweep::worker {
 namespace {
@@ -110,11 +111,8 @@ bool DtypeFromCode(int8_t c, torch::ScalarType* t) {
   return true;
 }
 
-std::string Num(double v) {
-  char b[32];
-  std::snprintf(b, sizeof(b), "%.17g", v);
-  return b;
-}
+// The fingerprint's number form since the first checkpoint (changing it would orphan them all).
+std::string Num(double v) { return FormatDouble(v, DoubleFormat::kDigits17); }
 
 Status OsError(const std::string& path, const std::string& what) {
   return Status::IOError("checkpoint " + path + ": " + what + ": " + std::strerror(errno));
@@ -173,7 +171,7 @@ Status WriteCheckpoint(const std::string& path, const CheckpointData& d) {
     for (int64_t s : t.sizes()) w.Pod(s);
     w.Bytes(t.data_ptr(), t.numel() * t.element_size());
   }
-  for (const MemberTrace& tr : d.traces) {
+  for (const Trace& tr : d.traces) {
     w.Pod<uint64_t>(tr.steps.size());
     for (int64_t s : tr.steps) w.Pod(s);
     w.Pod<uint64_t>(tr.metrics.size());
@@ -304,7 +302,7 @@ Result<CheckpointData> ReadCheckpoint(const std::string& path) {
     d.tensors[name] = t;
   }
   d.traces.resize(static_cast<size_t>(d.members));
-  for (MemberTrace& tr : d.traces) {
+  for (Trace& tr : d.traces) {
     uint64_t n_steps, n_metrics;
     if (!r.Pod(&n_steps) || n_steps > payload / 8) return malformed;
     tr.steps.resize(n_steps);

@@ -157,7 +157,7 @@ Status PackTrainer::Init() {
   probe_batch_.labels = data_.train_labels.view({K * n}).index_select(0, idx).view({K, pb});
 
   probe_steps_ = ProbeSteps(spec_.probes, spec_.training.steps);
-  traces_.assign(static_cast<size_t>(K), MemberTrace{});
+  traces_.assign(static_cast<size_t>(K), Trace{});
 
   const TrainerOptions::DataParallel& dp = options_.data_parallel;
   if (dp.group_size > 1) {
@@ -337,7 +337,7 @@ void PackTrainer::RunProbes() {
   for (int64_t k = 0; k < K; ++k) {
     if (!ctx.measure[static_cast<size_t>(k)]) continue;
     any_alive = true;
-    MemberTrace& tr = traces_[static_cast<size_t>(k)];
+    Trace& tr = traces_[static_cast<size_t>(k)];
     tr.steps.push_back(step_);
     for (size_t m = 0; m < values.size(); ++m) {
       tr.metrics[spec_.probes.metrics[m]].push_back(values[m][static_cast<size_t>(k)]);
@@ -352,9 +352,9 @@ std::vector<MemberStatus> PackTrainer::statuses() const {
   for (int64_t k = 0; k < div.numel(); ++k) {
     MemberStatus& s = out[static_cast<size_t>(k)];
     s.diverged_at = div[k].item<int64_t>();
-    s.state = s.diverged_at >= 0 ? MemberState::kDiverged
-              : finished_        ? MemberState::kDone
-                                 : MemberState::kRunning;
+    s.state = s.diverged_at >= 0 ? JobStatus::kDiverged
+              : finished_        ? JobStatus::kDone
+                                 : JobStatus::kRunning;
   }
   return out;
 }

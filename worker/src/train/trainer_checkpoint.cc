@@ -75,7 +75,7 @@ Status PackTrainer::LoadCheckpoint(const std::string& path) {
     if (v < -1 || v > d.step) return corrupt("member status out of range");
   }
   const std::set<std::string> metrics(spec_.probes.metrics.begin(), spec_.probes.metrics.end());
-  for (const MemberTrace& tr : d.traces) {
+  for (const Trace& tr : d.traces) {
     if (!std::is_sorted(tr.steps.begin(), tr.steps.end()) ||
         (!tr.steps.empty() && tr.steps.back() > d.step)) {
       return corrupt("trace steps out of order or beyond step " + std::to_string(d.step));
@@ -155,7 +155,7 @@ Status PackTrainer::LoadCheckpoint(const std::string& path) {
   snapshots_ = std::move(snapshots);
   step_ = d.step;
   probed_initial_ = step_ > 0 || std::any_of(traces_.begin(), traces_.end(),
-                                             [](const MemberTrace& t) { return !t.steps.empty(); });
+                                             [](const Trace& t) { return !t.steps.empty(); });
   order_epoch_ = -1;
   finished_ = step_ >= spec_.training.steps || !health_.alive.any().item<bool>();
   for (const auto& p : probes_) {

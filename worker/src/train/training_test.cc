@@ -26,8 +26,7 @@ PackSpec Only(const PackSpec& pack, size_t k) {
   return s;
 }
 
-void ExpectTracesClose(const MemberTrace& a, const MemberTrace& b, double rel,
-                       const std::string& what) {
+void ExpectTracesClose(const Trace& a, const Trace& b, double rel, const std::string& what) {
   ASSERT_EQ(a.steps, b.steps) << what;
   ASSERT_EQ(a.metrics.size(), b.metrics.size()) << what;
   double worst = 0;
@@ -88,7 +87,7 @@ TEST(TrainingTest, FullBatchModularAdditionReachesFullTrainAccuracy) {
   for (MemberSpec& m : p.members) m.scalars.lr = 1e-2;
   auto t = Train(p);
   for (int k = 0; k < 2; ++k) {
-    const MemberTrace& tr = t->traces()[static_cast<size_t>(k)];
+    const Trace& tr = t->traces()[static_cast<size_t>(k)];
     EXPECT_EQ(tr.steps.back(), 300);
     EXPECT_EQ(tr.metrics.at("train_acc").back(), 1.0) << "member " << k;
     EXPECT_LT(tr.metrics.at("train_loss").back(), 0.1 * tr.metrics.at("train_loss").front());
@@ -100,7 +99,7 @@ TEST(TrainingTest, SparseParityIsLearned) {
   for (MemberSpec& m : p.members) m.scalars.lr = 1e-2;
   auto t = Train(p);
   for (int k = 0; k < 2; ++k) {
-    const MemberTrace& tr = t->traces()[static_cast<size_t>(k)];
+    const Trace& tr = t->traces()[static_cast<size_t>(k)];
     EXPECT_LT(tr.metrics.at("test_acc").front(), 0.7);
     EXPECT_GE(tr.metrics.at("test_acc").back(), 0.95) << "member " << k;
   }
@@ -113,7 +112,7 @@ TEST(TrainingTest, RandomLabelsAreMemorisedButDoNotGeneralise) {
   p.members[0].scalars.lr = 1e-2;
   p.members[0].scalars.weight_decay = 0.0;
   auto t = Train(p);
-  const MemberTrace& tr = t->traces()[0];
+  const Trace& tr = t->traces()[0];
   EXPECT_GT(tr.metrics.at("train_acc").back(), 0.5);
   EXPECT_LT(tr.metrics.at("test_acc").back(), 0.15);  // chance is 1/23
 }
@@ -127,7 +126,7 @@ TEST(TrainingTest, InContextCopyTransformerTrains) {
   p.task.n_test = 64;
   p.model.layers = 2;
   auto t = Train(p);
-  for (const MemberTrace& tr : t->traces()) {
+  for (const Trace& tr : t->traces()) {
     EXPECT_LT(tr.metrics.at("train_loss").back(), tr.metrics.at("train_loss").front());
   }
 }
@@ -140,8 +139,8 @@ TEST(TrainingTest, DivergedMemberIsMarkedAndDoesNotDisturbTheOthers) {
   p.members[1].scalars.lr = 1e12;
   auto t = Train(p);
   std::vector<MemberStatus> st = t->statuses();
-  EXPECT_EQ(st[0].state, MemberState::kDone);
-  ASSERT_EQ(st[1].state, MemberState::kDiverged);
+  EXPECT_EQ(st[0].state, JobStatus::kDone);
+  ASSERT_EQ(st[1].state, JobStatus::kDiverged);
   EXPECT_GE(st[1].diverged_at, 1);
   EXPECT_LT(st[1].diverged_at, 100);
   for (int64_t s : t->traces()[1].steps) EXPECT_LT(s, st[1].diverged_at);
@@ -185,13 +184,13 @@ TEST(TrainingTest, RunStopsBetweenStepsOnRequestAndContinuesAfterwards) {
   EXPECT_EQ(stepped.size(), 33u);
   EXPECT_EQ(stepped.back(), 33);
   EXPECT_EQ(probed, (std::vector<int64_t>{0, 25}));
-  EXPECT_EQ(t->statuses()[0].state, MemberState::kRunning);
+  EXPECT_EQ(t->statuses()[0].state, JobStatus::kRunning);
   hooks.should_stop = nullptr;
   r = t->Run(hooks);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, RunOutcome::kFinished);
   EXPECT_EQ(stepped.size(), 60u);
-  EXPECT_EQ(t->statuses()[1].state, MemberState::kDone);
+  EXPECT_EQ(t->statuses()[1].state, JobStatus::kDone);
   auto straight = Train(p);
   EXPECT_EQ(t->traces()[0], straight->traces()[0]);
   EXPECT_EQ(t->Step().code(), Status::Code::kFailedPrecondition);

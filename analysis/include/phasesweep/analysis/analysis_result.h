@@ -34,7 +34,7 @@ struct TestRecord {
 // One job x metric.
 struct TraceResult {
   std::string job_id;
-  std::int64_t seed = 0;
+  std::uint64_t seed = 0;
   std::int64_t grid_index = 0;
   std::string metric;
   std::size_t n_probes = 0, n_valid = 0;

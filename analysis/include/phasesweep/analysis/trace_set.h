@@ -15,17 +15,19 @@
 #include "phasesweep/analysis/surrogate.h"
 #include "phasesweep/analysis/transitions.h"
 #include "phasesweep/base/status.h"
+#include "phasesweep/base/trace.h"
 
 namespace phasesweep::analysis {
 
+// One job of the sweep: its identity, its grid values and its trace (base/trace.h), as the
+// results file stores them.
 struct TraceJob {
   std::string job_id;
-  std::int64_t seed = 0;
-  std::int64_t grid_index = 0;                         // jobs of one grid point differ only in seed
-  std::map<std::string, std::string> hparams;          // resolved grid values, key -> value text
-  std::vector<std::int64_t> steps;                     // probe steps, strictly increasing
-  std::map<std::string, std::vector<double>> metrics;  // metric -> one value per step
-  std::string status = "done";                         // done | diverged | failed | ...
+  std::uint64_t seed = 0;
+  std::int64_t grid_index = 0;                 // jobs of one grid point differ only in seed
+  std::map<std::string, std::string> hparams;  // resolved grid values, key -> value text
+  JobStatus status = JobStatus::kDone;
+  Trace trace;
 };
 
 struct TraceSet {

@@ -21,8 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "phasesweep/base/json.h"
 #include "phasesweep/base/status.h"
-#include "phasesweep/storage/json.h"
 #include "phasesweep/storage/reader.h"
 
 namespace phasesweep::storage {

@@ -10,25 +10,13 @@
 #include <vector>
 
 #include "phasesweep/base/status.h"
+#include "phasesweep/base/trace.h"
 
 namespace phasesweep::storage {
 
 // The version of the layout in docs/FORMAT.md that this code writes. Readers refuse files with a
 // larger format_version (written by a newer phasesweep) and read every version up to this one.
 inline constexpr int kFormatVersion = 1;
-
-// A job's state. kPending is never stored in a job group: it is what the ledger and /index say
-// about a planned job that has no record yet.
-enum class JobStatus { kPending, kRunning, kDone, kFailed, kDiverged };
-
-// "pending", "running", "done", "failed", "diverged".
-std::string_view JobStatusName(JobStatus status);
-// Inverse of JobStatusName; InvalidArgument naming the valid spellings otherwise.
-Result<JobStatus> ParseJobStatus(std::string_view name);
-// done, failed and diverged are terminal: the job will not run again unless asked.
-inline bool IsTerminal(JobStatus s) {
-  return s == JobStatus::kDone || s == JobStatus::kFailed || s == JobStatus::kDiverged;
-}
 
 // A float32 tensor captured during training (e.g. the embedding matrix at probe steps), stored
 // as /jobs/<id>/snapshots/<name>. `data` is row-major; its size is the product of `shape`.
@@ -39,7 +27,7 @@ struct Snapshot {
 
 // Everything stored about one job. Invariants checked by the writers (InvalidArgument otherwise):
 // job_id, metric and snapshot names are non-empty and contain no '/' (they become HDF5 link
-// names), metric names are not "step" or "snapshots", every metric has steps.size() values,
+// names), metric names are not "step" or "snapshots", every metric has trace.steps.size() values,
 // hparams_json is a JSON object, status is not kPending.
 struct JobRecord {
   std::string job_id;
@@ -53,8 +41,7 @@ struct JobRecord {
   std::string device;  // "cpu", "cuda:3"
   std::string pack_id;
   std::string error;  // empty unless failed/diverged
-  std::vector<int64_t> steps;
-  std::map<std::string, std::vector<double>> metrics;  // name -> one value per step
+  Trace trace;        // the probe steps and one value per step for each metric
   std::map<std::string, Snapshot> snapshots;
 };
 

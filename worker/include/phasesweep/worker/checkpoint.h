@@ -37,7 +37,7 @@ struct CheckpointData {
   int64_t batch_in_epoch = 0;        // ... and minibatch within it (0, 0 for full batch)
   std::vector<int64_t> diverged_at;  // per member, -1 = alive
   TensorMap tensors;                 // CPU tensors
-  std::vector<MemberTrace> traces;   // per member
+  std::vector<Trace> traces;         // per member
 };
 
 // A stable digest of everything in the spec that determines a member's trajectory and trace:

@@ -130,7 +130,7 @@ class PackTrainer {
   int64_t total_steps() const { return spec_.training.steps; }
   bool finished() const { return finished_; }
   // Per-member traces so far (member order = spec.members).
-  const std::vector<MemberTrace>& traces() const { return traces_; }
+  const std::vector<Trace>& traces() const { return traces_; }
   // Per-member status: diverged (with step), done once finished, else running.
   std::vector<MemberStatus> statuses() const;
   const std::vector<int64_t>& probe_steps() const { return probe_steps_; }
@@ -165,7 +165,7 @@ class PackTrainer {
   ProbeBatch probe_batch_;
   MemberHealth health_;
   std::vector<int64_t> probe_steps_;
-  std::vector<MemberTrace> traces_;
+  std::vector<Trace> traces_;
   std::vector<int64_t> snapshot_steps_;
   std::vector<torch::Tensor> snapshots_;  // per snapshot step: float32 [K, rows, d] on the CPU
   int64_t step_ = 0;
