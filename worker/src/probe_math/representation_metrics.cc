@@ -10,14 +10,6 @@
 namespace phasesweep::worker {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// A representation "has no variance" when centring its columns leaves less than this fraction
-// of its Frobenius norm. Rounding in the column means of a constant column leaves ~1e-17 of it,
-// not 0, and without this test CKA or the participation ratio of such a matrix would be a
-// ratio of rounding errors instead of NaN.
-constexpr double kNoVarianceRelative = 1e-12;
-
 torch::Tensor AsDouble(const torch::Tensor& t) {
   TORCH_CHECK(t.defined(), "probe input tensor is undefined");
   TORCH_CHECK(t.is_floating_point(), "probe input must be a floating tensor, got ", t.dtype());

@@ -10,10 +10,6 @@
 namespace phasesweep::worker {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// Same rule as for CKA: centring that leaves < 1e-12 of the norm is rounding, not variance.
-constexpr double kNoVarianceRelative = 1e-12;
 // Sigma_B's pseudo-inverse keeps eigenvalues above this fraction of the largest one.
 constexpr double kPinvRelativeCutoff = 1e-10;
 

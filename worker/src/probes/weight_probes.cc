@@ -14,7 +14,7 @@
 namespace phasesweep::worker {
 namespace {
 
-const char kInit[] = "init_embed";
+const char kInitEmbed[] = "init_embed";
 const char kPrevEmbed[] = "prev_embed";
 const char kPrevParams[] = "prev_params";
 
@@ -67,7 +67,7 @@ class WeightProbe final : public Probe {
   }
 
   void SaveState(TensorMap* state) const override {
-    if (init_embed_.defined()) (*state)[kInit] = init_embed_;
+    if (init_embed_.defined()) (*state)[kInitEmbed] = init_embed_;
     if (prev_embed_.defined()) (*state)[kPrevEmbed] = prev_embed_;
     if (prev_params_.defined()) (*state)[kPrevParams] = prev_params_;
   }
@@ -75,7 +75,7 @@ class WeightProbe final : public Probe {
   Status LoadState(const TensorMap& state) override {
     init_embed_ = prev_embed_ = prev_params_ = torch::Tensor();
     for (const auto& [key, t] : state) {
-      if (key == kInit) {
+      if (key == kInitEmbed) {
         init_embed_ = t.clone();
       } else if (key == kPrevEmbed) {
         prev_embed_ = t.clone();

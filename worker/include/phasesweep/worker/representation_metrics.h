@@ -21,11 +21,20 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <vector>
 
 namespace phasesweep::worker {
+
+// A probe value that is undefined (no variance, fewer than two classes, ...) is NaN.
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// A representation "has no variance" when centring its columns leaves less than this fraction
+// of its Frobenius norm. Rounding in the column means of a constant column leaves ~1e-17 of it,
+// not 0, and without this test CKA, the participation ratio, the silhouette or NC1 of such a
+// matrix would be a ratio of rounding errors instead of NaN.
+inline constexpr double kNoVarianceRelative = 1e-12;
 
 // ---- norms, cosine, relative update ------------------------------------------------------
 
