@@ -4,13 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "library_commands.h"
 #include "orchestrator_commands.h"
-#include "phasesweep/analysis/analyze_command.h"
-#include "phasesweep/analysis/report.h"
-#include "phasesweep/analysis/stats_commands.h"
 #include "phasesweep/app/exit_status.h"
-#include "phasesweep/storage/commands.h"
-#include "phasesweep/worker/stats_probe_commands.h"
 
 #ifndef PHASESWEEP_VERSION
 #define PHASESWEEP_VERSION "unknown"
@@ -30,13 +26,10 @@ int RunCli(int argc, char** argv, const CliHooks& hooks) {
 
   AddRunCommand(app, command_line, hooks);
   AddPlanCommand(app);
-  storage::AddStorageCommands(app);  // status, export
-  analysis::AddAnalyzeCommand(app);
-  analysis::AddReportCommand(app);
+  AddResultsCommands(app);  // status, export, analyze, report
   CLI::App* stats = app.add_subcommand("stats", "The statistics and probes on any numbers");
   stats->require_subcommand(1);
-  analysis::AddStatsCommands(*stats);     // changepoints, test, adjust
-  worker::AddProbeStatsCommands(*stats);  // similarity, rank
+  AddStatsCommands(*stats);  // changepoints, test, adjust, similarity, rank
   AddSlurmCommand(app, command_line);
   AddMergeCommand(app, command_line);  // slices of `run --shard`
 
