@@ -26,9 +26,7 @@ MpiSession::MpiSession() {
   int provided = 0;
   status_ = CheckMpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided),
                      "MPI_Init_thread");
-  if (!status_.ok()) return;
-  initialised_here_ = true;
-  status_ = CheckMpi(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank_), "MPI_Comm_rank");
+  initialised_here_ = status_.ok();
 }
 
 MpiSession::~MpiSession() {

@@ -61,23 +61,19 @@ std::string JobName(const std::string& study, const std::string& hash) {
 }
 
 Status Validate(const SlurmRequest& o) {
-  if (o.nodes < 1) {
-    return Status::InvalidArgument("--nodes " + std::to_string(o.nodes) + ": must be at least 1");
-  }
+  const auto at_least = [](const char* flag, int value, int least) {
+    if (value >= least) return Status::Ok();
+    return Status::InvalidArgument(std::string(flag) + " " + std::to_string(value) +
+                                   ": must be at least 1");
+  };
+  PHASESWEEP_RETURN_IF_ERROR(at_least("--nodes", o.nodes, 1));
   if (o.gpus_per_node != -1 && o.gpus_per_node < 1) {
     return Status::InvalidArgument("--gpus-per-node " + std::to_string(o.gpus_per_node) +
                                    ": must be at least 1; leave it out for a CPU-only job (ranks "
                                    "per node: --ntasks-per-node)");
   }
-  if (o.cpus_per_task < 1) {
-    return Status::InvalidArgument("--cpus-per-task " + std::to_string(o.cpus_per_task) +
-                                   ": must be at least 1");
-  }
-  if (o.tasks_per_node < 0) {
-    return Status::InvalidArgument("--ntasks-per-node " + std::to_string(o.tasks_per_node) +
-                                   ": must be at least 1");
-  }
-  return Status::Ok();
+  PHASESWEEP_RETURN_IF_ERROR(at_least("--cpus-per-task", o.cpus_per_task, 1));
+  return at_least("--ntasks-per-node", o.tasks_per_node, 0);  // 0: the default
 }
 
 }  // namespace

@@ -24,12 +24,6 @@
 namespace phasesweep::orchestrator {
 namespace {
 
-int WorldRank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-
 // Broadcasts a string from rank 0 of MPI_COMM_WORLD.
 std::string Broadcast(const std::string& text) {
   long long n = static_cast<long long>(text.size());
@@ -134,9 +128,9 @@ void RankLog::FileLine(const std::string& text) {
   if (file_) file_ << text << std::endl;
 }
 
-Status AgreeOnStatus(const Status& status_on_rank0) {
+Status AgreeOnStatus(const Status& status_on_rank0, int rank) {
   std::string verdict;
-  if (WorldRank() == 0 && !status_on_rank0.ok()) {
+  if (rank == 0 && !status_on_rank0.ok()) {
     verdict = std::to_string(status_on_rank0.ExitCode()) + "|" + status_on_rank0.message();
   }
   verdict = Broadcast(verdict);
@@ -177,7 +171,7 @@ Result<AgreedConfig> AgreeOnConfig(const RunRequest& request, const LaunchLayout
       config_status = sweep.status();
     }
   }
-  PHASESWEEP_RETURN_IF_ERROR(AgreeOnStatus(config_status));
+  PHASESWEEP_RETURN_IF_ERROR(AgreeOnStatus(config_status, layout.rank));
   resolved_yaml = Broadcast(resolved_yaml);
   output = Broadcast(output);
   auto sweep = ParseSweepSpec(resolved_yaml, "resolved config", {});
@@ -228,7 +222,7 @@ Result<OpenedResults> OpenResults(const RunRequest& request, const AgreedConfig&
       open_status = opened.status();
     }
   }
-  PHASESWEEP_RETURN_IF_ERROR(AgreeOnStatus(open_status));
+  PHASESWEEP_RETURN_IF_ERROR(AgreeOnStatus(open_status, rank));
   finished_ids = Broadcast(finished_ids);
   for (size_t a = 0, b; a < finished_ids.size(); a = b + 1) {
     b = finished_ids.find('\n', a);

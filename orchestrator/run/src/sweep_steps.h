@@ -34,8 +34,8 @@ class RankLog {
 };
 
 // Rank 0's Status of a step, shared with every rank (InvalidArgument stays InvalidArgument,
-// anything else arrives as Internal with the same message).
-Status AgreeOnStatus(const Status& status_on_rank0);
+// anything else arrives as Internal with the same message). `rank`: this rank in MPI_COMM_WORLD.
+Status AgreeOnStatus(const Status& status_on_rank0, int rank);
 
 // 1. Rank 0 validates the config (and that training.data_parallel divides the ranks); every rank
 //    gets the same resolved config and output path.

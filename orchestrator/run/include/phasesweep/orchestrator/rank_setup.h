@@ -20,22 +20,21 @@
 
 namespace phasesweep::orchestrator {
 
-// MPI for the lifetime of this object. Not copyable or movable; one per process.
+// MPI for the lifetime of this object (MPI_THREAD_FUNNELED). One per process; finalises only
+// what it initialised.
 class MpiSession {
  public:
   MpiSession();
   ~MpiSession();
-  MpiSession(const MpiSession&) = delete;
-  MpiSession& operator=(const MpiSession&) = delete;
   // Not OK when MPI could not be initialised (then nothing else may call MPI).
   const Status& status() const { return status_; }
-  // This process's rank in MPI_COMM_WORLD (0 when MPI is not up).
-  int world_rank() const { return world_rank_; }
+
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
 
  private:
   Status status_;
   bool initialised_here_ = false;
-  int world_rank_ = 0;
 };
 
 // Internal Status "<call> failed: <MPI's error string>" unless `code` is MPI_SUCCESS.
