@@ -27,6 +27,8 @@ namespace phasesweep::testing {
 namespace {
 
 const std::string kExe = PHASESWEEP_EXE;
+// The same command line with faults injected into `run`'s executor (fault_injection_main.cc).
+const std::string kFaultsExe = PHASESWEEP_FAULTS_EXE;
 const std::string kSmoke = std::string(PHASESWEEP_SOURCE_DIR) + "/configs/smoke.yaml";
 
 std::string Mpirun(int np) {
@@ -200,10 +202,11 @@ TEST(RunTest, BadInputsAreClearErrors) {
 
 TEST(RunTest, APackThatKeepsFailingMarksItsJobsFailedAndTheSweepGoesOn) {
   TempDir dir;
-  // Test hook: the executor throws on the first N attempts of the named pack.
-  ProcessResult r = RunCommand("PHASESWEEP_INJECT_PACK_FAILURES=pack-0001=5 " + kExe + " run " +
-                                   kSmoke + " training.pack=2 training.retries=1 -q -o out.h5",
-                               dir.path());
+  // Test executor: the first N attempts of the named pack fail.
+  ProcessResult r =
+      RunCommand("PHASESWEEP_INJECT_PACK_FAILURES=pack-0001=5 " + kFaultsExe + " run " + kSmoke +
+                     " training.pack=2 training.retries=1 -q -o out.h5",
+                 dir.path());
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("2/4 jobs done, 0 diverged, 2 failed"), std::string::npos) << r.err;
   auto reader = storage::ResultsReader::Open(dir.path() + "/out.h5");
@@ -219,7 +222,7 @@ TEST(RunTest, APackThatKeepsFailingMarksItsJobsFailedAndTheSweepGoesOn) {
   }
   EXPECT_EQ(failed, 2);
   // A transient failure is retried and the sweep ends clean.
-  r = RunCommand("PHASESWEEP_INJECT_PACK_FAILURES=pack-0000=1 " + kExe + " run " + kSmoke +
+  r = RunCommand("PHASESWEEP_INJECT_PACK_FAILURES=pack-0000=1 " + kFaultsExe + " run " + kSmoke +
                      " training.pack=2 training.retries=1 -q -o retry.h5",
                  dir.path());
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -528,10 +531,10 @@ TEST(DataParallelRunTest, BadGroupsAreClearErrors) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(CountLines(r.err, "phasesweep: error:"), 1) << r.err;
-  // A rank whose model differs from its group's (test hook): the parameter checksum at start
+  // A rank whose model differs from its group's (test executor): the parameter checksum at start
   // fails every pack with an error naming the rank, instead of hanging.
-  r = RunCommand("PHASESWEEP_INJECT_MODEL_MISMATCH_RANK=1 " + Mpirun(2) + kExe + " run " + kSmoke +
-                     " training.data_parallel=2 training.retries=0 -q -o out.h5",
+  r = RunCommand("PHASESWEEP_INJECT_MODEL_MISMATCH_RANK=1 " + Mpirun(2) + kFaultsExe + " run " +
+                     kSmoke + " training.data_parallel=2 training.retries=0 -q -o out.h5",
                  dir.path());
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("parameter shapes differ across group 0 (ranks 0-1): rank 1 has"),

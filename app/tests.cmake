@@ -4,12 +4,21 @@
 phasesweep_add_test(cli_test SOURCES cli_test.cc test_process.cc LABELS e2e)
 target_compile_definitions(cli_test PRIVATE PHASESWEEP_EXE="$<TARGET_FILE:phasesweep>")
 add_dependencies(cli_test phasesweep)
+# The command-line wiring of stats, status, export and analyze (app/), on the executable.
+phasesweep_add_test(cli_stats_test SOURCES cli_stats_test.cc test_process.cc LABELS e2e TIMEOUT 300)
+target_compile_definitions(cli_stats_test PRIVATE PHASESWEEP_EXE="$<TARGET_FILE:phasesweep>")
+add_dependencies(cli_stats_test phasesweep)
+
+# `phasesweep` with faults injected into run's pack executor, for the failure-handling tests.
+add_executable(phasesweep_faults fault_injection_main.cc)
+target_link_libraries(phasesweep_faults PRIVATE phasesweep::cli phasesweep::warnings)
 
 phasesweep_add_test(run_e2e_test SOURCES run_e2e_test.cc test_process.cc traces.cc LIBS phasesweep::storage
                     LABELS e2e mpi TIMEOUT 600)
 target_compile_definitions(run_e2e_test PRIVATE PHASESWEEP_EXE="$<TARGET_FILE:phasesweep>"
+                                               PHASESWEEP_FAULTS_EXE="$<TARGET_FILE:phasesweep_faults>"
                                                MPIEXEC="${MPIEXEC_EXECUTABLE}")
-add_dependencies(run_e2e_test phasesweep)
+add_dependencies(run_e2e_test phasesweep phasesweep_faults)
 
 # Positive controls of the whole chain on a tiny grokking sweep (a few minutes on 2 cores).
 phasesweep_add_test(positive_controls_test SOURCES positive_controls_test.cc test_process.cc

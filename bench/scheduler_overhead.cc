@@ -1,5 +1,5 @@
 // Scheduler overhead benchmark, run under `mpirun --oversubscribe -np 4`: the real pull-queue
-// scheduler (orchestrator/src/scheduler.cc) hands out packs whose "training" is sleeping, so the
+// scheduler (orchestrator/scheduler/src/scheduler.cc) hands out packs whose "training" is sleeping, so the
 // figures measure coordination alone, not LibTorch, and stay meaningful on a machine with fewer
 // cores than ranks (a sleeping rank leaves its core to the others). Each fake pack sleeps its
 // duration in `steps` slices and calls the scheduler's hooks between slices exactly as the

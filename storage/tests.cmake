@@ -9,7 +9,7 @@ phasesweep_add_test(storage_test
     src/recipe_test.cc
     src/disk_full_test.cc
     src/writer_test.cc
-  LIBS phasesweep::storage phasesweep_hdf5 CLI11::CLI11
+  LIBS phasesweep::storage phasesweep_hdf5
   LABELS unit
   TIMEOUT 120)
 target_include_directories(storage_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)

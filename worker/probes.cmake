@@ -1,6 +1,6 @@
 # Probe mathematics (representation similarity, ranks, clustering, noise scale, sharpness,
-# Fourier sparsity) and the `stats similarity|rank` commands: pure functions of tensors that the
-# worker's trainer calls at probe steps. Included by worker/CMakeLists.txt.
+# Fourier sparsity) and the `stats similarity|rank` commands on streams (app/ wires them): pure
+# functions of tensors that the worker's trainer calls at probe steps. Included by worker/CMakeLists.txt.
 add_library(phasesweep_probe_math STATIC
   ${CMAKE_CURRENT_LIST_DIR}/src/probe_math/representation_metrics.cc
   ${CMAKE_CURRENT_LIST_DIR}/src/probe_math/representation_metrics_clustering.cc
@@ -11,7 +11,7 @@ add_library(phasesweep_probe_math STATIC
 add_library(phasesweep::probe_math ALIAS phasesweep_probe_math)
 target_include_directories(phasesweep_probe_math PUBLIC ${CMAKE_CURRENT_LIST_DIR}/include)
 target_link_libraries(phasesweep_probe_math
-  PUBLIC phasesweep_torch phasesweep::base CLI11::CLI11
+  PUBLIC phasesweep_torch phasesweep::base
   PRIVATE phasesweep::warnings)
 phasesweep_torch_pch(phasesweep_probe_math)
 

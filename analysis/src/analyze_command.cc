@@ -216,24 +216,4 @@ Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
                                 attrs);
 }
 
-void AddAnalyzeCommand(CLI::App& app) {
-  auto request = std::make_shared<AnalyzeRequest>();
-  CLI::App* cmd = app.add_subcommand(
-      "analyze",
-      "Detect phase transitions in every trace of a results file, test them across "
-      "seeds, print a summary and store it under /analysis");
-  cmd->add_option("results", request->results_path, "results file (.h5)")->required();
-  cmd->add_option("--metrics", request->metrics,
-                  "metrics to analyse (default: analysis.metrics of the config, else all)")
-      ->delimiter(',');
-  cmd->add_flag("--json", request->json, "print the result as JSON");
-  cmd->callback([request] {
-    const Status st = RunAnalyze(*request, std::cout);
-    if (!st.ok()) {
-      std::cerr << "phasesweep: error: " << st.message() << std::endl;
-      throw CLI::RuntimeError(st.ExitCode());
-    }
-  });
-}
-
 }  // namespace phasesweep::analysis

@@ -51,27 +51,4 @@ Status RunReport(const ReportRequest& request, std::ostream& log) {
   return Status::Ok();
 }
 
-void AddReportCommand(CLI::App& app) {
-  auto request = std::make_shared<ReportRequest>();
-  CLI::App* cmd = app.add_subcommand(
-      "report",
-      "Write one self-contained HTML page (inline SVG, works offline) showing the sweep: "
-      "answers, bands across seeds with transitions, orderings, effects, phases, tests");
-  cmd->add_option("results", request->results_path, "results file (.h5)")->required();
-  cmd->add_option("-o,--output", request->output_path,
-                  "HTML file to write (default: report.html beside the results file)");
-  cmd->add_option("--max-seed-lines", request->max_seed_lines,
-                  "seed lines drawn under each band, at most (more are subsampled evenly)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("!--no-analyze", request->analyze,
-                "never run the analysis, even when /analysis is missing or stale");
-  cmd->callback([request] {
-    const Status st = RunReport(*request, std::cout);
-    if (!st.ok()) {
-      std::cerr << "phasesweep: error: " << st.message() << std::endl;
-      throw CLI::RuntimeError(st.ExitCode());
-    }
-  });
-}
-
 }  // namespace phasesweep::analysis

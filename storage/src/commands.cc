@@ -1,11 +1,9 @@
-// `phasesweep status` and `phasesweep export` (see commands.h).
+// `phasesweep status` (see commands.h).
 #include "phasesweep/storage/commands.h"
 
-#include <CLI/CLI.hpp>
 #include <cstdio>
-#include <iostream>
+#include <ostream>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,13 +21,6 @@ std::string Row(const std::string& label, const LedgerCounts& c, const std::stri
                 static_cast<long long>(c.diverged), static_cast<long long>(c.running),
                 static_cast<long long>(c.pending));
   return std::string(buf) + (tail.empty() ? "" : "  " + tail);
-}
-
-// Runs a command body; turns a failed Status into the CLI's one-line error and exit code.
-void RunOrThrow(const Status& s) {
-  if (s.ok()) return;
-  std::cerr << "phasesweep: error: " << s.message() << "\n";
-  throw CLI::RuntimeError(s.ExitCode());
 }
 
 }  // namespace
@@ -61,30 +52,6 @@ Status RunStatus(const std::string& results_path, std::ostream& out) {
     out << Row(std::to_string(grid), counts, hparams[grid]) << "\n";
   }
   return Status::Ok();
-}
-
-void AddStorageCommands(CLI::App& app) {
-  auto* status = app.add_subcommand(
-      "status",
-      "Count done / failed / diverged / running / pending jobs, overall and per grid "
-      "point (reads unmerged shards too)");
-  auto status_path = std::make_shared<std::string>();
-  status->add_option("results", *status_path, "results file (e.g. results.h5)")->required();
-  status->callback([status_path] { RunOrThrow(RunStatus(*status_path, std::cout)); });
-
-  auto* exp = app.add_subcommand(
-      "export",
-      "Write traces as a tidy long CSV table (job_id, seed, grid keys, step, metric, "
-      "value) for pandas or R");
-  auto opts = std::make_shared<ExportOptions>();
-  exp->add_option("results", opts->results_path, "results file (e.g. results.h5)")->required();
-  exp->add_option("--csv", opts->csv_path, "output CSV file, or - for standard output")->required();
-  exp->add_option("--metrics", opts->metrics, "only these metrics (comma-separated)")
-      ->delimiter(',');
-  exp->add_option("--jobs", opts->jobs_filter,
-                  "only jobs matching key=value[,key=value]; a value may be v1|v2; keys: job_id, "
-                  "seed, status, grid_index or any grid key (e.g. lr=0.001,status=done)");
-  exp->callback([opts] { RunOrThrow(RunExport(*opts, std::cout)); });
 }
 
 }  // namespace phasesweep::storage

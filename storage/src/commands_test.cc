@@ -1,10 +1,9 @@
-// `phasesweep status` and `phasesweep export` logic, the --jobs filter, the JSON reader, and the
-// CLI wiring (exit codes and one-line errors).
+// `phasesweep status` and `phasesweep export` logic, the --jobs filter and the JSON reader (the CLI
+// wiring is tested on the executable: tests/cli_test.cc).
 #include "phasesweep/storage/commands.h"
 
 #include <gtest/gtest.h>
 
-#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -143,27 +142,6 @@ TEST(ExportCommandTest, WritesFileAtomicallyAndReportsBadInput) {
     files += e.is_regular_file() ? 1 : 0;
   }
   EXPECT_EQ(files, 2);  // results.h5 and out.csv
-}
-
-TEST(StorageCommandsTest, CliPrintsOneLineErrorAndExitCode) {
-  ScratchDir dir;
-  const std::string path = MakeFile(dir);
-  CLI::App app("phasesweep");
-  AddStorageCommands(app);
-  std::vector<std::string> args = {"phasesweep", "export", path, "--csv", "-", "--jobs", "x=1"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  ::testing::internal::CaptureStderr();
-  int code = 0;
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    code = e.get_exit_code();
-  }
-  const std::string err = ::testing::internal::GetCapturedStderr();
-  EXPECT_EQ(code, 2);
-  EXPECT_EQ(err.rfind("phasesweep: error: --jobs: unknown key 'x'", 0), 0u) << err;
-  EXPECT_EQ(err.find('\n'), err.size() - 1);
 }
 
 TEST(JobsFilterTest, ParsesConditionsAndAlternatives) {

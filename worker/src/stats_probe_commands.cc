@@ -1,9 +1,8 @@
 // `phasesweep stats similarity` and `phasesweep stats rank`: validate the CSV matrices, call the
-// probe functions, print the value (text or JSON). The CLI11 glue at the bottom only opens files
-// and turns a Status into "phasesweep: error: ..." and an exit code.
+// probe functions, print the value (text or JSON); the *File(s) forms check the measure flags as
+// given on the command line and open the files (app/ wires them).
 #include "phasesweep/worker/stats_probe_commands.h"
 
-#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -11,6 +10,7 @@
 #include <memory>
 
 #include "phasesweep/base/json.h"
+#include "phasesweep/worker/csv_matrix.h"
 #include "phasesweep/worker/representation_metrics.h"
 
 namespace phasesweep::worker {
@@ -169,28 +169,9 @@ Status OpenInput(const std::string& path, std::ifstream* in) {
   return Status::Ok();
 }
 
-[[noreturn]] void Fail(const Status& status, std::ostream& err) {
-  err << "phasesweep: error: " << status.message() << "\n";
-  throw CLI::RuntimeError(status.ExitCode());
-}
+}  // namespace
 
-struct SimilarityArgs {
-  std::string cka;
-  bool cosine = false;
-  std::string a;
-  std::string b;
-  bool json = false;
-};
-
-struct RankArgs {
-  bool effective = false;
-  bool stable = false;
-  bool participation = false;
-  std::string a;
-  bool json = false;
-};
-
-Status RunSimilarityFiles(const SimilarityArgs& args, std::ostream& out) {
+Status RunSimilarityFiles(const SimilarityFilesRequest& args, std::ostream& out) {
   SimilarityRequest request;
   const bool has_cka = !args.cka.empty();
   if (has_cka == args.cosine) {
@@ -218,7 +199,7 @@ Status RunSimilarityFiles(const SimilarityArgs& args, std::ostream& out) {
   return RunSimilarity(request, a, b, out);
 }
 
-Status RunRankFile(const RankArgs& args, std::ostream& out) {
+Status RunRankFile(const RankFileRequest& args, std::ostream& out) {
   const int chosen = int{args.effective} + int{args.stable} + int{args.participation};
   if (chosen != 1) {
     return Status::InvalidArgument(
@@ -233,42 +214,6 @@ Status RunRankFile(const RankArgs& args, std::ostream& out) {
   std::ifstream a;
   PHASESWEEP_RETURN_IF_ERROR(OpenInput(args.a, &a));
   return RunRank(request, a, out);
-}
-
-}  // namespace
-
-void AddProbeStatsCommands(CLI::App& stats, std::ostream& out, std::ostream& err) {
-  auto similarity_args = std::make_shared<SimilarityArgs>();
-  CLI::App* similarity = stats.add_subcommand(
-      "similarity", "CKA or cosine similarity of two CSV matrices (rows = the same examples)");
-  similarity->add_option("--cka", similarity_args->cka,
-                         "linear (Kornblith et al. 2019) or debiased (unbiased HSIC) CKA");
-  similarity->add_flag("--cosine", similarity_args->cosine,
-                       "cosine of the flattened matrices (equal shapes)");
-  similarity->add_option("A", similarity_args->a, "CSV matrix A (rows = examples)")->required();
-  similarity->add_option("B", similarity_args->b, "CSV matrix B (rows = examples)")->required();
-  similarity->add_flag("--json", similarity_args->json, "print one JSON object");
-  similarity->callback([similarity_args, &out, &err] {
-    const Status status = RunSimilarityFiles(*similarity_args, out);
-    if (!status.ok()) Fail(status, err);
-  });
-
-  auto rank_args = std::make_shared<RankArgs>();
-  CLI::App* rank =
-      stats.add_subcommand("rank",
-                           "effective rank, stable rank or participation ratio of a CSV "
-                           "matrix (rows = examples)");
-  rank->add_flag("--effective", rank_args->effective,
-                 "Roy-Vetterli effective rank: exp(entropy of s / sum s)");
-  rank->add_flag("--stable", rank_args->stable, "stable rank: sum s^2 / s_1^2");
-  rank->add_flag("--participation", rank_args->participation,
-                 "participation ratio of the column covariance: (sum l)^2 / sum l^2");
-  rank->add_option("A", rank_args->a, "CSV matrix (rows = examples)")->required();
-  rank->add_flag("--json", rank_args->json, "print one JSON object");
-  rank->callback([rank_args, &out, &err] {
-    const Status status = RunRankFile(*rank_args, out);
-    if (!status.ok()) Fail(status, err);
-  });
 }
 
 }  // namespace phasesweep::worker

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <vector>
 
-#include "phasesweep/worker/stats_probe_commands.h"
+#include "phasesweep/worker/csv_matrix.h"
 
 namespace phasesweep::worker {
 namespace {

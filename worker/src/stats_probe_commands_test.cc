@@ -1,15 +1,17 @@
 // Tests of `phasesweep stats similarity|rank`: the CSV reader's errors, the command functions on
-// streams (values against REFERENCE_VALUES.md), and the CLI11 glue (exit codes, one error line).
+// streams (values against REFERENCE_VALUES.md). The CLI wiring is tested on the executable
+// (tests/cli_stats_test.cc).
 #include "phasesweep/worker/stats_probe_commands.h"
 
 #include <gtest/gtest.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include "phasesweep/worker/csv_matrix.h"
 
 namespace phasesweep::worker {
 namespace {
@@ -225,80 +227,6 @@ TEST(RankCommandTest, DegenerateInputsAreErrors) {
   EXPECT_NE(s.message().find("no variance"), std::string::npos);
   EXPECT_TRUE(Rank(RankMeasure::kStable, "1,2,3\n", &out).ok());  // one row: rank 1
   EXPECT_EQ(std::stod(out), 1.0);
-}
-
-// ---- CLI glue ----------------------------------------------------------------------------------
-
-class ProbeCliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir();
-    a_ = dir_ + "probe_cli_A.csv";
-    b_ = dir_ + "probe_cli_B.csv";
-    bad_ = dir_ + "probe_cli_bad.csv";
-    std::ofstream(a_) << FixtureCsv(false);
-    std::ofstream(b_) << FixtureCsv(true);
-    std::ofstream(bad_) << "1,2\n3\n";
-  }
-  void TearDown() override {
-    for (const std::string& f : {a_, b_, bad_}) std::remove(f.c_str());
-  }
-
-  // Parses `args` after "phasesweep stats"; returns the exit code (0 on success).
-  int Run(std::vector<std::string> args) {
-    out_.str("");
-    err_.str("");
-    CLI::App app("phasesweep");
-    CLI::App* stats = app.add_subcommand("stats");
-    AddProbeStatsCommands(*stats, out_, err_);
-    args.insert(args.begin(), "stats");
-    std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
-    try {
-      app.parse(args);
-    } catch (const CLI::ParseError& e) {
-      return e.get_exit_code();
-    }
-    return 0;
-  }
-
-  std::string dir_, a_, b_, bad_;
-  std::ostringstream out_, err_;
-};
-
-TEST_F(ProbeCliTest, SimilarityAndRankPrintValues) {
-  ASSERT_EQ(Run({"similarity", "--cka", "linear", a_, b_}), 0) << err_.str();
-  EXPECT_NEAR(std::stod(out_.str()), 0.46775108400341225, 1e-12);
-  ASSERT_EQ(Run({"similarity", "--cosine", a_, b_, "--json"}), 0) << err_.str();
-  EXPECT_EQ(out_.str().rfind("{\"measure\":\"cosine\"", 0), 0u);
-  ASSERT_EQ(Run({"rank", "--stable", a_}), 0) << err_.str();
-  EXPECT_NEAR(std::stod(out_.str()), 1.4928003928615872, 1e-12);
-  EXPECT_TRUE(err_.str().empty());
-}
-
-TEST_F(ProbeCliTest, BadInputExitsTwoWithOneErrorLine) {
-  const std::vector<std::vector<std::string>> cases = {
-      {"similarity", a_, b_},                                 // no measure
-      {"similarity", "--cka", "linear", "--cosine", a_, b_},  // two measures
-      {"similarity", "--cka", "rbf", a_, b_},                 // unknown estimator
-      {"similarity", "--cka", "debiased", a_, bad_},          // ragged CSV
-      {"rank", a_},                                           // no measure
-      {"rank", "--effective", "--stable", a_},                // two measures
-      {"rank", "--participation", bad_},
-  };
-  for (const auto& args : cases) {
-    EXPECT_EQ(Run(args), 2) << args[1];
-    const std::string err = err_.str();
-    EXPECT_EQ(err.rfind("phasesweep: error: ", 0), 0u) << err;
-    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
-    EXPECT_TRUE(out_.str().empty());
-  }
-  EXPECT_EQ(Run({"similarity", "--cka", "rbf", a_, b_}), 2);
-  EXPECT_NE(err_.str().find("--cka 'rbf' is not valid; use linear or debiased"), std::string::npos);
-}
-
-TEST_F(ProbeCliTest, MissingFileExitsOne) {
-  EXPECT_EQ(Run({"rank", "--effective", dir_ + "does_not_exist.csv"}), 1);
-  EXPECT_NE(err_.str().find("cannot open"), std::string::npos) << err_.str();
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 // result under /analysis in the same file (docs/FORMAT.md).
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -40,9 +39,5 @@ Result<std::map<std::string, std::string>> ParseFlatJsonObject(const std::string
 // `analysis:` keys; the reader's errors (missing or non-phasesweep file) and write errors
 // otherwise (exit 1).
 Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out);
-
-// Adds `analyze` to `app`. On failure the callback prints "phasesweep: error: ..." to stderr and
-// throws CLI::RuntimeError(status.ExitCode()).
-void AddAnalyzeCommand(CLI::App& app);
 
 }  // namespace phasesweep::analysis

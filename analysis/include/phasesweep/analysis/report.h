@@ -9,7 +9,6 @@
 // run first (as `phasesweep analyze`, which stores it in the file).
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <ostream>
 #include <string>
 
@@ -39,9 +38,5 @@ Result<std::string> BuildReport(const ReportRequest& request, std::ostream& log)
 // BuildReport, then writes the page to request.output_path (atomically: a temporary file renamed
 // into place). Prints the path written to `log`.
 Status RunReport(const ReportRequest& request, std::ostream& log);
-
-// Adds `report` to `app`. On failure the callback prints "phasesweep: error: ..." to stderr and
-// throws CLI::RuntimeError(status.ExitCode()).
-void AddReportCommand(CLI::App& app);
 
 }  // namespace phasesweep::analysis

@@ -10,16 +10,14 @@
 // are printed as the shortest decimal that reads back to the same double. --json prints one JSON
 // object instead (NaN as null).
 //
-// The command logic is plain functions on streams (tested directly); the CLI11 callbacks open
-// FILE (or read stdin for "-" or no FILE), print "phasesweep: error: <one line>" and throw
-// CLI::RuntimeError(Status::ExitCode()): 2 for input the user must fix (malformed numbers, an
-// unknown method or alternative, a wrong number of samples), 1 otherwise (unreadable file).
+// The command logic is plain functions on streams (tested directly); the command line (app/)
+// opens FILE (or reads stdin for "-" or no FILE) and prints a failed Status: exit 2 for input the
+// user must fix (malformed numbers, an unknown method or alternative, a wrong number of samples),
+// 1 otherwise (unreadable file).
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iosfwd>
-#include <iostream>
 #include <optional>
 #include <string>
 
@@ -60,10 +58,5 @@ struct AdjustRequest {
 };
 // Every value must be in [0, 1]. JSON: {"method","pvalues","adjusted"}.
 Status RunAdjust(const AdjustRequest& request, std::istream& in, std::ostream& out);
-
-// Adds `changepoints`, `test` and `adjust` to `stats` (the lead wires `stats` into the
-// `phasesweep` app). Results go to `out`, error lines to `err`; `in` serves FILE "-".
-void AddStatsCommands(CLI::App& stats, std::istream& in = std::cin, std::ostream& out = std::cout,
-                      std::ostream& err = std::cerr);
 
 }  // namespace phasesweep::analysis

@@ -5,29 +5,18 @@
 // CSV accepted: one row per line, fields separated by ',', spaces around a field ignored, '\r\n'
 // line ends accepted; blank lines and lines starting with '#' (e.g. numpy.savetxt's header) are
 // skipped. Every field must be a finite number and every row must have as many fields as the
-// first. The command logic is plain functions on streams (tested directly); the CLI11 callbacks
-// open the files, print "phasesweep: error: <one line>" on failure and throw
-// CLI::RuntimeError(Status::ExitCode()): 2 for input the user must fix (malformed CSV, mismatched
-// rows, a value undefined for the data), 1 otherwise (a file that cannot be opened).
+// first. The command logic is plain functions on streams (tested directly); the command line
+// (app/) opens the files and prints a failed Status: exit 2 for input the user must fix
+// (malformed CSV, mismatched rows, a value undefined for the data), 1 otherwise (a file that
+// cannot be opened).
 #pragma once
 
-#include <torch/torch.h>
-
-#include <CLI/CLI.hpp>
 #include <iosfwd>
-#include <iostream>
 #include <string>
 
 #include "phasesweep/base/status.h"
 
 namespace phasesweep::worker {
-
-// Parses a CSV matrix into a float64 tensor [rows, columns]. `name` (usually the path) opens
-// every error message: "<name> line 3, column 2: 'abc' is not a finite number ...".
-// InvalidArgument for malformed fields, ragged rows, or no rows at all.
-Result<torch::Tensor> ParseCsvMatrix(std::istream& in, const std::string& name);
-// Opens `path` (NotFound if it cannot be opened) and parses it.
-Result<torch::Tensor> ReadCsvMatrixFile(const std::string& path);
 
 enum class SimilarityMeasure { kLinearCka, kDebiasedCka, kCosine };
 struct SimilarityRequest {
@@ -51,10 +40,24 @@ struct RankRequest {
 // Writes the rank measure of matrix A; JSON is {"measure", "value", "file", "rows", "columns"}.
 Status RunRank(const RankRequest& request, std::istream& a, std::ostream& out);
 
-// Adds `similarity (--cka linear|debiased | --cosine) A.csv B.csv [--json]` and
-// `rank (--effective | --stable | --participation) A.csv [--json]` to `stats`. Results go to
-// `out`, error lines to `err` (parameters for tests; the CLI uses std::cout / std::cerr).
-void AddProbeStatsCommands(CLI::App& stats, std::ostream& out = std::cout,
-                           std::ostream& err = std::cerr);
+// The same from the command line's flags and file paths: exactly one measure must be chosen
+// (InvalidArgument naming the choices otherwise); NotFound when a file cannot be opened.
+struct SimilarityFilesRequest {
+  std::string cka;  // "linear" or "debiased"; empty: not given
+  bool cosine = false;
+  std::string a;
+  std::string b;
+  bool json = false;
+};
+Status RunSimilarityFiles(const SimilarityFilesRequest& request, std::ostream& out);
+
+struct RankFileRequest {
+  bool effective = false;
+  bool stable = false;
+  bool participation = false;
+  std::string a;
+  bool json = false;
+};
+Status RunRankFile(const RankFileRequest& request, std::ostream& out);
 
 }  // namespace phasesweep::worker

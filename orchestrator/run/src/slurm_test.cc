@@ -238,19 +238,19 @@ TEST(SlurmScriptTest, ArraysRunOneSliceEachAndNameTheMerge) {
 }
 
 struct CommandRun {
-  int code;
-  std::string out, err;
+  Status status;
+  std::string out, warnings;
 };
-CommandRun Slurm(SlurmCommandOptions o) {
+CommandRun Slurm(SlurmRequest o) {
   if (o.time.empty()) o.time = "01:00:00";
   if (o.script_path.empty()) o.script_path = fs::temp_directory_path() / "ps-unit.sbatch";
   o.exe = "/usr/bin/phasesweep";
-  std::ostringstream out, err;
-  const int code = RunSlurmCommand(o, out, err);
-  return {code, out.str(), err.str()};
+  std::ostringstream out, warnings;
+  Status status = WriteSlurmJob(o, out, warnings);
+  return {std::move(status), out.str(), warnings.str()};
 }
 
-std::string ReadScript(const SlurmCommandOptions& o) {
+std::string ReadScript(const SlurmRequest& o) {
   std::ifstream in(o.script_path.empty() ? (fs::temp_directory_path() / "ps-unit.sbatch").string()
                                          : o.script_path);
   std::stringstream text;
@@ -258,9 +258,9 @@ std::string ReadScript(const SlurmCommandOptions& o) {
   return text.str();
 }
 
-TEST(SlurmCommandTest, BadRequestsAreOneLineErrorsWithExitTwo) {
+TEST(SlurmCommandTest, BadRequestsAreOneLineInvalidArguments) {
   struct Case {
-    std::function<void(SlurmCommandOptions&)> set;
+    std::function<void(SlurmRequest&)> set;
     std::string message;
   };
   const std::vector<Case> cases = {
@@ -274,23 +274,24 @@ TEST(SlurmCommandTest, BadRequestsAreOneLineErrorsWithExitTwo) {
        "s"},
   };
   for (const Case& c : cases) {
-    SlurmCommandOptions o;
+    SlurmRequest o;
     c.set(o);
     const CommandRun r = Slurm(o);
-    EXPECT_EQ(r.code, 2) << c.message;
-    EXPECT_EQ(r.err.find("phasesweep: error: " + c.message), 0u) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.status.code(), Status::Code::kInvalidArgument) << c.message;
+    EXPECT_EQ(r.status.message().find(c.message), 0u) << r.status.message();
+    EXPECT_EQ(r.status.message().find('\n'), std::string::npos) << r.status.message();
+    EXPECT_TRUE(r.warnings.empty()) << r.warnings;
   }
 }
 
 TEST(SlurmCommandTest, MoreGpusThanPacksIsAWarningWithTheNumberUsed) {
-  SlurmCommandOptions o;
+  SlurmRequest o;
   o.nodes = 2;
   o.gpus_per_node = 8;
   o.args.config_path = std::string(PHASESWEEP_SOURCE_DIR) + "/configs/smoke.yaml";  // 4 jobs
   const CommandRun r = Slurm(o);
-  EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.err,
+  EXPECT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.warnings,
             "phasesweep: warning: 16 GPUs requested but the sweep has 4 packs: only 4 GPUs would "
             "be used (see `phasesweep plan --ranks 16`)\n");
   EXPECT_NE(r.out.find("2 nodes x 8 ranks (8 GPUs per node) x 1 cpus"), std::string::npos) << r.out;

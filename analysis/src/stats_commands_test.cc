@@ -1,6 +1,6 @@
 // Tests of `phasesweep stats changepoints | test | adjust`: the command functions on string
-// streams (values from REFERENCE_VALUES.md and SciPy), and the CLI11 wiring (options, FILE/stdin,
-// one-line errors, exit statuses).
+// streams (values from REFERENCE_VALUES.md and SciPy). The CLI wiring (options, FILE/stdin,
+// one-line errors, exit statuses) is tested on the executable (tests/cli_stats_test.cc).
 #include "phasesweep/analysis/stats_commands.h"
 
 #include <gtest/gtest.h>
@@ -187,64 +187,6 @@ TEST(StatsAdjust, HolmAndBh) {
   EXPECT_EQ(s.message(), "p.txt: value 1.2 (p-value 2) is not a p-value in [0, 1]");
   std::istringstream ok("0.2");
   EXPECT_EQ(RunAdjust({"sidak", false, "-"}, ok, o3).ExitCode(), 2);
-}
-
-// The CLI11 wiring: subcommands, FILE vs stdin, error line on stderr, exit status in the throw.
-int RunCli(const std::string& args, const std::string& stdin_text, std::string* out_text,
-           std::string* err_text) {
-  CLI::App app("test");
-  CLI::App* stats = app.add_subcommand("stats");
-  std::istringstream in(stdin_text);
-  std::ostringstream out, err;
-  AddStatsCommands(*stats, in, out, err);
-  int code = 0;
-  try {
-    app.parse(args, false);
-  } catch (const CLI::ParseError& e) {
-    code = e.get_exit_code();
-  }
-  *out_text = out.str();
-  *err_text = err.str();
-  return code;
-}
-
-TEST(StatsCli, WiringFilesStdinAndErrors) {
-  std::string out, err;
-  EXPECT_EQ(RunCli("stats changepoints --pen 0.5 --min-size 1 --jump 1", "0 0 0 5 5 5 5 -2 -2",
-                   &out, &err),
-            0);
-  EXPECT_EQ(out, "3 7 9\n");
-  EXPECT_EQ(RunCli("stats changepoints --method binseg --n-bkps 2 --min-size 1 --jump 1 -",
-                   "0 0 0 5 5 5 5 -2 -2", &out, &err),
-            0);
-  EXPECT_EQ(out, "3 7 9\n");
-  const std::string path = std::string(PHASESWEEP_BINARY_DIR) + "/stats_cli_test_input.txt";
-  {
-    std::ofstream f(path);
-    f << "19 22 16 29 24\n20 11 17 12\n";
-  }
-  EXPECT_EQ(RunCli("stats test mannwhitney --method exact " + path, "", &out, &err), 0);
-  EXPECT_EQ(out, "statistic=17 pvalue=0.1111111111111111\n");
-  EXPECT_EQ(RunCli("stats test mannwhitney --json " + path, "", &out, &err), 0);
-  EXPECT_NE(out.find("\"test\": \"mannwhitney\""), std::string::npos);
-  std::remove(path.c_str());
-  EXPECT_EQ(RunCli("stats adjust holm", "0.01 0.04 0.03", &out, &err), 0);
-  EXPECT_EQ(out, "0.03\n0.06\n0.06\n");
-  // Errors: one line on stderr, exit 2 for bad input, 1 for an unreadable file.
-  EXPECT_EQ(RunCli("stats test wilcoxon", "1 2 abc\n", &out, &err), 2);
-  EXPECT_EQ(err,
-            "phasesweep: error: <stdin> line 1, token 3: 'abc' is not a number (expected a "
-            "finite decimal number)\n");
-  EXPECT_EQ(RunCli("stats changepoints --pen x1", "1 2 3", &out, &err), 2);
-  EXPECT_EQ(err, "phasesweep: error: --pen: 'x1' is not a number\n");
-  EXPECT_EQ(RunCli("stats changepoints --jump 1.5", "1 2 3", &out, &err), 2);
-  EXPECT_EQ(RunCli("stats test binom --alternative sideways", "1 2 0.5", &out, &err), 2);
-  EXPECT_EQ(RunCli("stats adjust holm /nonexistent/p.txt", "", &out, &err), 1);
-  EXPECT_EQ(err,
-            "phasesweep: error: cannot open '/nonexistent/p.txt' (give a readable file or - "
-            "for stdin)\n");
-  // --pen and --n-bkps exclude each other (a CLI11 parse error, not ours).
-  EXPECT_NE(RunCli("stats changepoints --pen 1 --n-bkps 2", "1 2 3", &out, &err), 0);
 }
 
 }  // namespace

@@ -5,10 +5,6 @@
 
 namespace phasesweep::orchestrator {
 
-// Exit status of `phasesweep run` after a stop request: the sweep is consistent on disk and the
-// same command resumes it (EX_TEMPFAIL from sysexits.h; sbatch scripts requeue on it).
-inline constexpr int kExitRequeue = 75;
-
 // Installs handlers for SIGTERM, SIGUSR1 and SIGINT that record the signal (async-signal-safe).
 // A second SIGINT restores the default action, so Ctrl-C twice still kills a stuck process.
 void InstallStopHandlers();

@@ -14,13 +14,12 @@
 //     cuda:<local rank>; the GPU model of every job is logged and kept in <results>.slurm-jobs.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
 
 #include "phasesweep/base/status.h"
-#include "phasesweep/orchestrator/commands.h"
+#include "phasesweep/orchestrator/plan_listing.h"
 
 namespace phasesweep::orchestrator {
 
@@ -60,7 +59,7 @@ std::string SlurmScript(const SlurmJob& job);
 // The `phasesweep merge` line for an array's final step ("" when not an array).
 std::string MergeCommand(const SlurmJob& job);
 
-struct SlurmCommandOptions {
+struct SlurmRequest {
   ConfigArgs args;
   int nodes = 1;
   int gpus_per_node = -1;  // -1: not given (CPU-only); given as 0 or less: error
@@ -80,7 +79,6 @@ struct SlurmCommandOptions {
 // Writes the script (and submits it with `submit`). Output: the script's path, warnings, the job
 // id(s) after submission. Exit status 0; 2 for invalid input (bad sizes or time, sbatch missing
 // or rejecting the script with its message, the script is kept); 1 for I/O errors.
-int RunSlurmCommand(const SlurmCommandOptions& options, std::ostream& out, std::ostream& err);
-void AddSlurmCommand(CLI::App& app, const std::string& command_line);
+Status WriteSlurmJob(const SlurmRequest& request, std::ostream& out, std::ostream& warnings);
 
 }  // namespace phasesweep::orchestrator

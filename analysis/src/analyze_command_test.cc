@@ -313,25 +313,6 @@ TEST(AnalyzeCommandTest, ShortConstantAndNaNTracesAreNotes) {
   EXPECT_EQ(Column<std::string>(FindTable(*tables, "traces"), "excluded_steps")[1], "500-590");
 }
 
-TEST(AnalyzeCommandTest, CommandLineExitCodes) {
-  Scratch dir;
-  const std::string path = WriteResults(dir, Synthetic());
-  auto run = [](const std::vector<std::string>& args) {
-    CLI::App app;
-    AddAnalyzeCommand(app);
-    std::vector<const char*> argv = {"phasesweep"};
-    for (const auto& a : args) argv.push_back(a.c_str());
-    try {
-      app.parse(static_cast<int>(argv.size()), argv.data());
-    } catch (const CLI::Error& e) {
-      return e.get_exit_code();
-    }
-    return 0;
-  };
-  EXPECT_EQ(run({"analyze", path, "--metrics", "emb_cos_prev,nope"}), 2);
-  EXPECT_EQ(run({"analyze", dir / "absent.h5"}), 1);
-}
-
 TEST(AnalyzeCommandTest, FlatJsonAndConfigErrors) {
   auto hp = ParseFlatJsonObject(R"({"lr": 0.001, "opt":"adamw", "task.random_labels":true})");
   ASSERT_TRUE(hp.ok()) << hp.status().message();

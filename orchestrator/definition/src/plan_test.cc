@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "phasesweep/orchestrator/commands.h"
+#include "phasesweep/orchestrator/plan_listing.h"
 
 namespace phasesweep::orchestrator {
 namespace {
@@ -115,33 +115,41 @@ TEST(PlanTest, MemoryEstimateGrowsWithModel) {
   EXPECT_GT(EstimateMemberBytes(big.packs[0].spec), EstimateMemberBytes(small.packs[0].spec));
 }
 
-TEST(PlanCommandTest, PrintsJobsTableAndJson) {
-  PlanCommandOptions options;
+TEST(ListPlanTest, PrintsJobsTableAndJson) {
+  PlanRequest request;
   // The default study also sweeps train fraction and the control: pinned here.
-  options.args = SplitConfigArgs({"optimizer.weight_decay=0.1,1.0", "sweep.seeds=range(4)",
-                                  "task.train_fraction=0.5", "task.random_labels=false"});
-  EXPECT_TRUE(options.args.config_path.empty());
-  std::ostringstream out, err;
-  ASSERT_EQ(RunPlanCommand(options, out, err), 0) << err.str();
+  request.args.overrides = {"optimizer.weight_decay=0.1,1.0", "sweep.seeds=range(4)",
+                            "task.train_fraction=0.5", "task.random_labels=false"};
+  std::ostringstream out;
+  const Status listed = ListPlan(request, out);
+  ASSERT_TRUE(listed.ok()) << listed.message();
   const std::string text = out.str();
   EXPECT_NE(text.find("jobs         8"), std::string::npos) << text;
   EXPECT_NE(text.find("grid points  2"), std::string::npos) << text;
   EXPECT_NE(text.find("optimizer.weight_decay=0.1"), std::string::npos) << text;
-  options.json = true;
+  request.json = true;
   std::ostringstream js;
-  ASSERT_EQ(RunPlanCommand(options, js, err), 0);
+  ASSERT_TRUE(ListPlan(request, js).ok());
   EXPECT_EQ(js.str().rfind("{\"source\":\"<embedded default>\"", 0), 0u) << js.str();
 }
 
-TEST(PlanCommandTest, InvalidInputExitsTwoWithOneLine) {
-  PlanCommandOptions options;
-  options.args = SplitConfigArgs({"optimizer.lr=-1"});
-  std::ostringstream out, err;
-  EXPECT_EQ(RunPlanCommand(options, out, err), 2);
+TEST(ListPlanTest, InvalidInputIsOneLineInvalidArgument) {
+  PlanRequest request;
+  request.args.overrides = {"optimizer.lr=-1"};
+  std::ostringstream out;
+  const Status s = ListPlan(request, out);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
   EXPECT_TRUE(out.str().empty());
-  EXPECT_EQ(err.str().rfind("phasesweep: error: override 'optimizer.lr=-1'", 0), 0u) << err.str();
-  const std::string message = err.str();
-  EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), 1);
+  EXPECT_EQ(s.message().rfind("override 'optimizer.lr=-1'", 0), 0u) << s.message();
+  EXPECT_EQ(s.message().find('\n'), std::string::npos) << s.message();
+  request.args.overrides = {"training.data_parallel=2"};
+  request.ranks = 3;
+  const Status groups = ListPlan(request, out);
+  EXPECT_EQ(groups.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(groups.message(),
+            "training.data_parallel = 2 does not divide --ranks 3; use a rank count that is a "
+            "multiple of it");
+  EXPECT_TRUE(out.str().empty());
 }
 
 }  // namespace

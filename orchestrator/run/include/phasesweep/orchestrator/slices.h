@@ -10,17 +10,23 @@
 // slices together: every slice plans with ranks = (its ranks) x n, so the packing is the same.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>
 
 #include "phasesweep/base/status.h"
-#include "phasesweep/orchestrator/commands.h"
+#include "phasesweep/orchestrator/plan_listing.h"
 #include "phasesweep/storage/results_writer.h"
 
 namespace phasesweep::orchestrator {
+
+// One slice of a sweep's packs (`run --shard i/n`); count == 0 means "not sliced".
+struct Shard {
+  int index = 0;
+  int count = 0;
+  bool active() const { return count > 0; }
+};
 
 // Parses "i/n" (0 <= i < n). InvalidArgument, one line naming --shard and what is valid.
 Result<Shard> ParseShard(const std::string& text);
@@ -61,7 +67,7 @@ struct FoldStats {
 Result<FoldStats> FoldSlices(storage::ResultsWriter& writer, const storage::OpenOptions& options);
 
 // The options every writer of a sweep's results file opens it with: this build's provenance and
-// the plan's jobs (defined in run_command.cc).
+// the plan's jobs (defined in sweep_steps.cc).
 struct SweepPlan;
 storage::OpenOptions OpenOptionsFor(const SweepPlan& plan, const std::string& resolved_yaml,
                                     const std::string& command_line);
@@ -70,14 +76,13 @@ storage::OpenOptions OpenOptionsFor(const SweepPlan& plan, const std::string& re
 std::string DescribeFold(const FoldStats& stats, const std::string& results_path);
 
 // `phasesweep merge [CONFIG] [overrides] [-o results]`: creates the results file when missing,
-// folds the slices into it and prints the job counts. Exit status 0, 2 for invalid input
-// (including slices of another config), 1 otherwise.
-struct MergeCommandOptions {
+// folds the slices into it and writes the job counts to `out`. Errors: InvalidArgument for invalid
+// input (including no slices, or slices of another config); others as the storage calls say.
+struct MergeRequest {
   ConfigArgs args;
   std::string output;
   std::string command_line;
 };
-int RunMergeCommand(const MergeCommandOptions& options, std::ostream& out, std::ostream& err);
-void AddMergeCommand(CLI::App& app, const std::string& command_line);
+Status MergeSlices(const MergeRequest& request, std::ostream& out);
 
 }  // namespace phasesweep::orchestrator

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <iostream>
+#include <ostream>
 #include <regex>
 
 #include "phasesweep/orchestrator/plan.h"
@@ -199,59 +199,36 @@ std::string DescribeFold(const FoldStats& stats, const std::string& results_path
   return line;
 }
 
-int RunMergeCommand(const MergeCommandOptions& options, std::ostream& out, std::ostream& err) {
-  auto fail = [&err](const Status& s) {
-    err << "phasesweep: error: " << s.message() << "\n";
-    return s.ExitCode();
-  };
+Status MergeSlices(const MergeRequest& options, std::ostream& out) {
   auto sweep = LoadSweepSpec({options.args.config_path}, options.args.overrides);
-  if (!sweep.ok()) return fail(sweep.status());
+  if (!sweep.ok()) return sweep.status();
   const std::string output =
       options.output.empty() ? sweep->base.at("output.path").AsString() : options.output;
   if (FindSlices(output).empty()) {
-    return fail(Status::InvalidArgument("no slice files of " + output + " (" +
-                                        SlicePath(output, {0, 1}) +
-                                        " and the like, written by `run --shard i/n`)"));
+    return Status::InvalidArgument("no slice files of " + output + " (" +
+                                   SlicePath(output, {0, 1}) +
+                                   " and the like, written by `run --shard i/n`)");
   }
   auto plan = MakePlan(*sweep, PlanOptions{});
-  if (!plan.ok()) return fail(plan.status());
+  if (!plan.ok()) return plan.status();
   const storage::OpenOptions open =
       OpenOptionsFor(*plan, ResolvedYaml(*sweep), options.command_line);
   // Refuse slices of another config before the results file is created.
   for (const SliceFile& s : FindSlices(output)) {
-    if (Status st = CheckHash(s.path, open.provenance.config_hash, "is a slice of"); !st.ok()) {
-      return fail(st);
-    }
+    PHASESWEEP_RETURN_IF_ERROR(CheckHash(s.path, open.provenance.config_hash, "is a slice of"));
   }
   auto writer = storage::ResultsWriter::Open(output, open);
-  if (!writer.ok()) return fail(writer.status());
+  if (!writer.ok()) return writer.status();
   auto folded = FoldSlices(*writer, open);
-  if (!folded.ok()) return fail(folded.status());
+  if (!folded.ok()) return folded.status();
   out << DescribeFold(*folded, output) << "\n";
   auto ledger = storage::Ledger::Read(output);
-  if (!ledger.ok()) return fail(ledger.status());
+  if (!ledger.ok()) return ledger.status();
   const storage::LedgerCounts c = ledger->Totals();
   out << "phasesweep: " << c.done << "/" << c.total() << " jobs done, " << c.diverged
       << " diverged, " << c.failed << " failed, " << c.pending + c.running << " pending -> "
       << output << "\n";
-  return 0;
-}
-
-void AddMergeCommand(CLI::App& app, const std::string& command_line) {
-  auto options = std::make_shared<MergeCommandOptions>();
-  auto positionals = std::make_shared<std::vector<std::string>>();
-  options->command_line = command_line;
-  CLI::App* merge = app.add_subcommand(
-      "merge", "Fold the slices of `run --shard i/n` (job arrays) into the sweep's results file");
-  merge->add_option("config_and_overrides", *positionals,
-                    "[CONFIG.yaml] [key=value ...], as given to `run --shard`");
-  merge->add_option("-o,--output", options->output,
-                    "results file (default: output.path of the config)");
-  merge->callback([options, positionals]() {
-    options->args = SplitConfigArgs(*positionals);
-    const int rc = RunMergeCommand(*options, std::cout, std::cerr);
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
+  return Status::Ok();
 }
 
 }  // namespace phasesweep::orchestrator

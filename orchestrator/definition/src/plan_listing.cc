@@ -1,10 +1,11 @@
 // `phasesweep plan`: validate a sweep and show what `run` would do, without running anything.
+#include "phasesweep/orchestrator/plan_listing.h"
+
 #include <iomanip>
-#include <iostream>
+#include <ostream>
 #include <sstream>
 
 #include "phasesweep/base/json.h"
-#include "phasesweep/orchestrator/commands.h"
 #include "phasesweep/orchestrator/plan.h"
 
 namespace phasesweep::orchestrator {
@@ -16,7 +17,7 @@ std::string Mebibytes(int64_t bytes) {
   return s.str();
 }
 
-void PrintText(const SweepPlan& plan, const PlanCommandOptions& options, std::ostream& out) {
+void PrintText(const SweepPlan& plan, const PlanRequest& options, std::ostream& out) {
   const SweepSpec& sweep = plan.sweep;
   out << "# resolved config (" << sweep.source << ")\n" << ResolvedYaml(sweep) << "\n";
   int64_t largest = 0, biggest_bytes = 0;
@@ -68,63 +69,26 @@ void PrintJson(const SweepPlan& plan, std::ostream& out) {
 
 }  // namespace
 
-ConfigArgs SplitConfigArgs(const std::vector<std::string>& positionals) {
-  ConfigArgs args;
-  size_t first = 0;
-  if (!positionals.empty() && positionals[0].find('=') == std::string::npos) {
-    args.config_path = positionals[0];
-    first = 1;
-  }
-  args.overrides.assign(positionals.begin() + static_cast<std::ptrdiff_t>(first),
-                        positionals.end());
-  return args;
-}
-
-int RunPlanCommand(const PlanCommandOptions& options, std::ostream& out, std::ostream& err) {
+Status ListPlan(const PlanRequest& options, std::ostream& out) {
   auto sweep = LoadSweepSpec({options.args.config_path}, options.args.overrides);
-  if (!sweep.ok()) {
-    err << "phasesweep: error: " << sweep.status().message() << "\n";
-    return sweep.status().ExitCode();
-  }
+  if (!sweep.ok()) return sweep.status();
   // As `run` plans: packs are spread over groups of training.data_parallel ranks.
   const int64_t group_size = sweep->base.at("training.data_parallel").AsInt();
   if (options.ranks % group_size != 0) {
-    err << "phasesweep: error: training.data_parallel = " << group_size
-        << " does not divide --ranks " << options.ranks
-        << "; use a rank count that is a multiple of it\n";
-    return 2;
+    return Status::InvalidArgument("training.data_parallel = " + std::to_string(group_size) +
+                                   " does not divide --ranks " + std::to_string(options.ranks) +
+                                   "; use a rank count that is a multiple of it");
   }
   PlanOptions plan_options;
   plan_options.ranks = static_cast<int>(options.ranks / group_size);
   auto plan = MakePlan(*sweep, plan_options);
-  if (!plan.ok()) {
-    err << "phasesweep: error: " << plan.status().message() << "\n";
-    return plan.status().ExitCode();
-  }
+  if (!plan.ok()) return plan.status();
   if (options.json) {
     PrintJson(*plan, out);
   } else {
     PrintText(*plan, options, out);
   }
-  return 0;
-}
-
-void AddPlanCommand(CLI::App& app) {
-  auto options = std::make_shared<PlanCommandOptions>();
-  auto positionals = std::make_shared<std::vector<std::string>>();
-  CLI::App* plan = app.add_subcommand(
-      "plan",
-      "Validate a sweep and list its jobs and packs (no file given: the embedded default study)");
-  plan->add_option("config_and_overrides", *positionals,
-                   "[CONFIG.yaml] [key=value ...]; key=v1,v2 sweeps; sweep.seeds=range(16)");
-  plan->add_flag("--json", options->json, "print the plan as JSON");
-  plan->add_option("--ranks", options->ranks, "show the packing for this many MPI ranks")
-      ->check(CLI::Range(1, 1 << 20));
-  plan->callback([options, positionals]() {
-    options->args = SplitConfigArgs(*positionals);
-    const int rc = RunPlanCommand(*options, std::cout, std::cerr);
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
+  return Status::Ok();
 }
 
 }  // namespace phasesweep::orchestrator

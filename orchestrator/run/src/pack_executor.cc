@@ -1,5 +1,5 @@
 // Training a pack for the scheduler, and storing what it produced (see pack_executor.h).
-#include "pack_executor.h"
+#include "phasesweep/orchestrator/pack_executor.h"
 
 #include <torch/torch.h>
 #include <unistd.h>
@@ -51,8 +51,6 @@ storage::JobRecord RecordOf(const Job& job, const Pack& pack, int rank, int atte
   return r;
 }
 
-[[noreturn]] void Fail(const Status& s) { throw std::runtime_error(s.message()); }
-
 // Whether an exception's message is an allocator refusing memory: LibTorch's CPU allocator
 // (1.13: "can't allocate memory: you tried to allocate N bytes"; 2.x: "not enough memory: ..."),
 // the CUDA caching allocator ("CUDA out of memory. Tried to allocate ..."), a CUDA runtime error,
@@ -80,11 +78,10 @@ std::string OutOfMemoryError(const Pack& pack, const std::string& device, const 
       std::max<int64_t>(pack.estimated_bytes / std::max<int64_t>(members, 1), 1);
   std::string said = what.substr(0, what.find('\n'));
   if (said.size() > 200) said = said.substr(0, 200) + "...";
-  std::string out = "out of memory on " + device + ": " + pack.id + " (" +
-                    std::to_string(members) + " member" + (members == 1 ? "" : "s") +
-                    ") needs about " + Gibibytes(pack.estimated_bytes) + " (" +
-                    Gibibytes(per_member) + " per member, the plan's memory model); the allocator said: " +
-                    said + "; ";
+  std::string out = "out of memory on " + device + ": " + pack.id + " (" + std::to_string(members) +
+                    " member" + (members == 1 ? "" : "s") + ") needs about " +
+                    Gibibytes(pack.estimated_bytes) + " (" + Gibibytes(per_member) +
+                    " per member, the plan's memory model); the allocator said: " + said + "; ";
   // On the CPU the machine's memory says how many members could fit; a GPU's is not known here.
   int64_t capacity = 0;
   if (device == "cpu") {
@@ -96,35 +93,12 @@ std::string OutOfMemoryError(const Pack& pack, const std::string& device, const 
   }
   if (members > 1) {
     std::string fit = "set training.pack below " + std::to_string(members);
-    if (capacity > 0) fit += " (about " + std::to_string(capacity / per_member) + " fit in " +
-                             Gibibytes(capacity) + ")";
+    if (capacity > 0)
+      fit += " (about " + std::to_string(capacity / per_member) + " fit in " + Gibibytes(capacity) +
+             ")";
     return out + fit + " or train on a device with more memory";
   }
   return out + "one member does not fit: a smaller model or a device with more memory";
-}
-
-// Fault injection for tests: PHASESWEEP_INJECT_PACK_FAILURES="pack-0001=2,pack-0003=1" makes
-// the first N attempts of those packs throw, as a crashing pack would.
-void MaybeInjectFailure(const std::string& pack_id, int attempt) {
-  const char* spec = std::getenv("PHASESWEEP_INJECT_PACK_FAILURES");
-  if (!spec) return;
-  const std::string text = spec, key = pack_id + "=";
-  const size_t at = text.find(key);
-  if (at == std::string::npos || (at > 0 && text[at - 1] != ',')) return;
-  if (attempt <= std::atoi(text.c_str() + at + key.size())) {
-    throw std::runtime_error("injected failure (PHASESWEEP_INJECT_PACK_FAILURES) in " + pack_id +
-                             ", attempt " + std::to_string(attempt));
-  }
-}
-
-// Fault injection for tests: PHASESWEEP_INJECT_MODEL_MISMATCH_RANK=N makes world rank N build a
-// wider model than its group, as a rank with a different config would.
-void MaybeInjectModelMismatch(int world_rank, worker::PackSpec* spec) {
-  const char* rank = std::getenv("PHASESWEEP_INJECT_MODEL_MISMATCH_RANK");
-  if (rank && std::atoi(rank) == world_rank) {
-    spec->model.d_mlp += 1;
-    spec->model.width += 1;
-  }
 }
 
 // The data-parallel side of a pack (see DataParallelGroup): the trainer's hooks, the checks at
@@ -217,26 +191,27 @@ std::vector<storage::JobRecord> FailedRecords(const SweepPlan& plan, const Pack&
 
 PackOutcome TrainerExecutor::Run(const PackContext& context) {
   const Pack& pack = plan_.packs[context.pack];
+  Result<PackOutcome> outcome = Status::Internal("pack " + pack.id + " did not run");
   try {
-    return RunPack(context);
+    outcome = RunPack(context);
   } catch (const std::exception& e) {
     if (!IsOutOfMemory(e.what())) throw;
     auto device = worker::ResolveDevice(pack.spec.training.device, settings_.local_rank);
-    Fail(Status::FailedPrecondition(OutOfMemoryError(
-        pack, device.ok() ? device->str() : pack.spec.training.device, e.what())));
+    outcome = Status::FailedPrecondition(
+        OutOfMemoryError(pack, device.ok() ? device->str() : pack.spec.training.device, e.what()));
   }
+  if (!outcome.ok()) return {PackOutcomeKind::kError, 0, outcome.status().message()};
+  return *outcome;
 }
 
-PackOutcome TrainerExecutor::RunPack(const PackContext& context) {
+Result<PackOutcome> TrainerExecutor::RunPack(const PackContext& context) {
   const Pack& pack = plan_.packs[context.pack];
-  MaybeInjectFailure(pack.id, context.attempt);
   const auto start = std::chrono::steady_clock::now();
   auto device = worker::ResolveDevice(pack.spec.training.device, settings_.local_rank);
-  if (!device.ok()) Fail(device.status());
+  if (!device.ok()) return device.status();
   worker::PackSpec spec = pack.spec;
   if (spec.training.threads <= 0) spec.training.threads = settings_.threads;
   const std::string checkpoint = CheckpointPathFor(settings_.results_path, spec);
-  MaybeInjectModelMismatch(settings_.world_rank, &spec);
 
   worker::TrainerOptions trainer_options;
   // In a data-parallel group only the root writes checkpoints (the others read them).
@@ -248,18 +223,18 @@ PackOutcome TrainerExecutor::RunPack(const PackContext& context) {
     group->Configure(&trainer_options);
   }
   auto trainer = worker::PackTrainer::Create(spec, *device, trainer_options);
-  if (!trainer.ok()) Fail(trainer.status());
+  if (!trainer.ok()) return trainer.status();
   worker::PackTrainer& t = **trainer;
   if (fs::exists(checkpoint)) {
     // A checkpoint that cannot be loaded is an error the user must see, never a silent restart.
     Status loaded = t.LoadCheckpoint(checkpoint);
-    if (!loaded.ok()) Fail(loaded);
+    if (!loaded.ok()) return loaded;
     Log("phasesweep: rank " + std::to_string(settings_.world_rank) + ": " + pack.id +
         " resumes from its checkpoint at step " + std::to_string(t.step()));
   }
   if (group) {
     Status started = group->Start(t);
-    if (!started.ok()) Fail(started);
+    if (!started.ok()) return started;
   }
   const int64_t first_step = t.step();
   worker::RunHooks hooks;
@@ -270,20 +245,20 @@ PackOutcome TrainerExecutor::RunPack(const PackContext& context) {
     return Status::Ok();
   };
   auto outcome = t.Run(hooks);
-  if (!outcome.ok()) Fail(outcome.status());
+  if (!outcome.ok()) return outcome.status();
   const int64_t members = static_cast<int64_t>(spec.members.size());
   const int64_t member_steps = members * (t.step() - first_step);
   if (*outcome == worker::RunOutcome::kStopped) {
-    if (!is_group_root()) return {PackOutcomeKind::kInterrupted, member_steps, ""};
+    if (!is_group_root()) return PackOutcome{PackOutcomeKind::kInterrupted, member_steps, ""};
     Status saved = t.SaveCheckpoint(checkpoint);
-    if (!saved.ok()) Fail(saved);
+    if (!saved.ok()) return saved;
     Log("phasesweep: rank " + std::to_string(settings_.world_rank) + ": " + pack.id +
         " stopped at step " + std::to_string(t.step()) + " of " + std::to_string(t.total_steps()) +
         "; checkpoint saved");
-    return {PackOutcomeKind::kInterrupted, member_steps, ""};
+    return PackOutcome{PackOutcomeKind::kInterrupted, member_steps, ""};
   }
 
-  if (!is_group_root()) return {PackOutcomeKind::kFinished, member_steps, ""};
+  if (!is_group_root()) return PackOutcome{PackOutcomeKind::kFinished, member_steps, ""};
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto statuses = t.statuses();
@@ -306,14 +281,20 @@ PackOutcome TrainerExecutor::RunPack(const PackContext& context) {
   }
   storage::ShardInfo info{pack.id, settings_.world_rank, plan_.config_hash};
   auto shard = storage::WriteShard(settings_.results_path, info, records);
-  if (!shard.ok()) Fail(shard.status());
+  if (!shard.ok()) return shard.status();
   // The shard is durable: the checkpoint is no longer needed.
   std::error_code ec;
   fs::remove(checkpoint, ec);
   Log("phasesweep: rank " + std::to_string(settings_.world_rank) + ": " + pack.id + " finished (" +
           std::to_string(members) + " jobs, " + std::to_string(wall) + " s)",
       false);
-  return {PackOutcomeKind::kFinished, member_steps, ""};
+  return PackOutcome{PackOutcomeKind::kFinished, member_steps, ""};
+}
+
+ExecutorFactory TrainerExecutorFactory() {
+  return [](const SweepPlan& plan, const ExecutorSettings& settings) {
+    return std::make_unique<TrainerExecutor>(plan, settings);
+  };
 }
 
 Status ShardCollector::PackDone(size_t pack_index, int rank, int attempts,

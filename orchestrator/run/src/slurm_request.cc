@@ -1,5 +1,5 @@
 // `phasesweep slurm`: validates the request against the sweep's plan, writes the sbatch script
-// (slurm_script.cc) and submits it with --submit.
+// (slurm_script.cc) and submits it with --submit (see slurm.h).
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
+#include <ostream>
 
 #include "phasesweep/orchestrator/plan.h"
 #include "phasesweep/orchestrator/slices.h"
@@ -60,38 +60,30 @@ std::string JobName(const std::string& study, const std::string& hash) {
   return name + "-" + hash.substr(0, 8);
 }
 
-Status Validate(const SlurmCommandOptions& o) {
-  if (o.nodes < 1) {
-    return Status::InvalidArgument("--nodes " + std::to_string(o.nodes) + ": must be at least 1");
-  }
+Status Validate(const SlurmRequest& o) {
+  const auto at_least = [](const char* flag, int value, int least) {
+    if (value >= least) return Status::Ok();
+    return Status::InvalidArgument(std::string(flag) + " " + std::to_string(value) +
+                                   ": must be at least 1");
+  };
+  PHASESWEEP_RETURN_IF_ERROR(at_least("--nodes", o.nodes, 1));
   if (o.gpus_per_node != -1 && o.gpus_per_node < 1) {
     return Status::InvalidArgument("--gpus-per-node " + std::to_string(o.gpus_per_node) +
                                    ": must be at least 1; leave it out for a CPU-only job (ranks "
                                    "per node: --ntasks-per-node)");
   }
-  if (o.cpus_per_task < 1) {
-    return Status::InvalidArgument("--cpus-per-task " + std::to_string(o.cpus_per_task) +
-                                   ": must be at least 1");
-  }
-  if (o.tasks_per_node < 0) {
-    return Status::InvalidArgument("--ntasks-per-node " + std::to_string(o.tasks_per_node) +
-                                   ": must be at least 1");
-  }
-  return Status::Ok();
+  PHASESWEEP_RETURN_IF_ERROR(at_least("--cpus-per-task", o.cpus_per_task, 1));
+  return at_least("--ntasks-per-node", o.tasks_per_node, 0);  // 0: the default
 }
 
 }  // namespace
 
-int RunSlurmCommand(const SlurmCommandOptions& o, std::ostream& out, std::ostream& err) {
-  auto fail = [&err](const Status& s) {
-    err << "phasesweep: error: " << s.message() << "\n";
-    return s.ExitCode();
-  };
-  if (Status s = Validate(o); !s.ok()) return fail(s);
+Status WriteSlurmJob(const SlurmRequest& o, std::ostream& out, std::ostream& err) {
+  PHASESWEEP_RETURN_IF_ERROR(Validate(o));
   auto seconds = ParseTimeLimit(o.time);
-  if (!seconds.ok()) return fail(seconds.status());
+  if (!seconds.ok()) return seconds.status();
   auto sweep = LoadSweepSpec({o.args.config_path}, o.args.overrides);
-  if (!sweep.ok()) return fail(sweep.status());
+  if (!sweep.ok()) return sweep.status();
 
   SlurmJob job;
   job.nodes = o.nodes;
@@ -103,28 +95,28 @@ int RunSlurmCommand(const SlurmCommandOptions& o, std::ostream& out, std::ostrea
   job.array_slices = o.array ? o.nodes : 0;
   job.stop_timeout_s = o.stop_timeout_s;
   if (*seconds <= SignalLeadSeconds(job)) {
-    return fail(Status::InvalidArgument(
+    return Status::InvalidArgument(
         "--time " + o.time + " (" + std::to_string(*seconds) +
         " s) leaves no time to train: the stop window before the limit is " +
         std::to_string(SignalLeadSeconds(job)) + " s (--signal=B:USR1@" +
         std::to_string(SignalLeadSeconds(job)) + " = --stop-timeout " +
         std::to_string(o.stop_timeout_s) +
         " + 60 s); give a longer --time or a shorter "
-        "--stop-timeout"));
+        "--stop-timeout");
   }
   // The plan this allocation would run: every rank of all nodes (or all slices) together.
   const int ranks = o.nodes * job.tasks_per_node;
   const int64_t group = sweep->base.at("training.data_parallel").AsInt();
   if (job.tasks_per_node * (o.array ? 1 : o.nodes) % group != 0) {
-    return fail(Status::InvalidArgument(
+    return Status::InvalidArgument(
         "training.data_parallel = " + std::to_string(group) + " does not divide the " +
         std::to_string(job.tasks_per_node * (o.array ? 1 : o.nodes)) +
-        " ranks of one job; use --ntasks-per-node / --gpus-per-node a multiple of it"));
+        " ranks of one job; use --ntasks-per-node / --gpus-per-node a multiple of it");
   }
   PlanOptions plan_options;
   plan_options.ranks = static_cast<int>(ranks / group);
   auto plan = MakePlan(*sweep, plan_options);
-  if (!plan.ok()) return fail(plan.status());
+  if (!plan.ok()) return plan.status();
   const int64_t packs = static_cast<int64_t>(plan->packs.size());
   if (packs < plan_options.ranks) {
     const char* unit = job.gpus_per_node > 0 ? " GPUs" : " ranks";
@@ -150,7 +142,7 @@ int RunSlurmCommand(const SlurmCommandOptions& o, std::ostream& out, std::ostrea
     std::ofstream file(script, std::ios::trunc);
     file << SlurmScript(job);
     file.close();
-    if (!file) return fail(Status::IOError("cannot write the script " + script));
+    if (!file) return Status::IOError("cannot write the script " + script);
   }
   chmod(script.c_str(), 0755);
   out << "phasesweep: wrote " << script << " (" << job.job_name << ": "
@@ -161,18 +153,18 @@ int RunSlurmCommand(const SlurmCommandOptions& o, std::ostream& out, std::ostrea
       << " x " << job.cpus_per_task << " cpus, time " << o.time << ") -> " << results << "\n";
   if (!o.submit) {
     out << "phasesweep: submit it with: sbatch " << script << "\n";
-    return 0;
+    return Status::Ok();
   }
   const std::string sbatch = OnPath("sbatch");
   if (sbatch.empty()) {
-    return fail(
-        Status::InvalidArgument("--submit: sbatch is not on PATH (not a Slurm login node?); "
-                                "the script is written: " +
-                                script));
+    return Status::InvalidArgument(
+        "--submit: sbatch is not on PATH (not a Slurm login node?); "
+        "the script is written: " +
+        script);
   }
   std::string reply;
   if (Capture(ShellQuote(sbatch) + " --parsable " + ShellQuote(script), &reply) != 0) {
-    return fail(Status::InvalidArgument("sbatch rejected " + script + ": " + OneLine(reply)));
+    return Status::InvalidArgument("sbatch rejected " + script + ": " + OneLine(reply));
   }
   const std::string id = reply.substr(0, reply.find(';'));
   out << "Submitted batch job " << id << "\n";
@@ -186,47 +178,13 @@ int RunSlurmCommand(const SlurmCommandOptions& o, std::ostream& out, std::ostrea
         (o.partition.empty() ? "" : " --partition=" + ShellQuote(o.partition)) + " --wrap " +
         ShellQuote(MergeCommand(job));
     if (Capture(merge, &merge_reply) != 0) {
-      return fail(Status::InvalidArgument("sbatch rejected the merge job after array " + id + ": " +
-                                          OneLine(merge_reply)));
+      return Status::InvalidArgument("sbatch rejected the merge job after array " + id + ": " +
+                                     OneLine(merge_reply));
     }
     out << "Submitted batch job " << merge_reply.substr(0, merge_reply.find(';'))
         << " (merges the slices when array " << id << " has finished)\n";
   }
-  return 0;
-}
-
-void AddSlurmCommand(CLI::App& app, const std::string& command_line) {
-  auto o = std::make_shared<SlurmCommandOptions>();
-  auto positionals = std::make_shared<std::vector<std::string>>();
-  o->command_line = command_line;
-  CLI::App* cmd =
-      app.add_subcommand("slurm", "Write a ready sbatch script for a sweep (and submit it)");
-  cmd->add_option("config_and_overrides", *positionals,
-                  "[CONFIG.yaml] [key=value ...], as for run");
-  cmd->add_option("--nodes", o->nodes, "nodes (with --array: array tasks of one node each)");
-  cmd->add_option("--gpus-per-node", o->gpus_per_node,
-                  "GPUs per node, one rank each; leave out for a CPU-only job");
-  cmd->add_option("--ntasks-per-node", o->tasks_per_node,
-                  "MPI ranks per node (default: 1, or one per GPU)");
-  cmd->add_option("--cpus-per-task", o->cpus_per_task, "cores per rank = its threads (default 1)");
-  cmd->add_option("--time", o->time, "time limit, HH:MM:SS or D-HH:MM:SS")->required();
-  cmd->add_option("--partition", o->partition, "Slurm partition (default: the cluster's)");
-  cmd->add_flag("--array", o->array,
-                "a job array of --nodes one-node slices (run --shard) and a merge job after them");
-  cmd->add_flag("--submit", o->submit, "submit with sbatch and print the job id");
-  cmd->add_option("-o,--script", o->script_path, "the script to write (default <job name>.sbatch)");
-  cmd->add_option("--results", o->output, "results file (default: output.path of the config)");
-  cmd->add_option("--stop-timeout", o->stop_timeout_s,
-                  "seconds the ranks get to checkpoint after USR1 (run --stop-timeout); the "
-                  "signal comes this + 60 s before the limit")
-      ->check(CLI::PositiveNumber);
-  cmd->callback([o, positionals]() {
-    o->args = SplitConfigArgs(*positionals);
-    std::error_code ec;
-    o->exe = fs::read_symlink("/proc/self/exe", ec).string();
-    const int rc = RunSlurmCommand(*o, std::cout, std::cerr);
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
+  return Status::Ok();
 }
 
 }  // namespace phasesweep::orchestrator

@@ -1,6 +1,7 @@
 // The real PackExecutor and ResultCollector of `phasesweep run`: train a pack with the worker's
 // PackTrainer (resuming from its checkpoint), write its jobs as a storage shard, and on rank 0
-// merge shards into the results file.
+// merge shards into the results file. A failure of a pack comes back from the executor as a
+// kError outcome carrying the Status message (never as an exception to be caught as a string).
 #pragma once
 
 #include <functional>
@@ -64,7 +65,7 @@ class TrainerExecutor : public PackExecutor {
   PackOutcome Run(const PackContext& context) override;
 
  private:
-  PackOutcome RunPack(const PackContext& context);
+  Result<PackOutcome> RunPack(const PackContext& context);
   void Log(const std::string& line, bool echo = true) const {
     if (settings_.log) settings_.log(line, echo);
   }
@@ -73,6 +74,12 @@ class TrainerExecutor : public PackExecutor {
   const SweepPlan& plan_;
   ExecutorSettings settings_;
 };
+
+// Makes the executor that trains this rank's packs. `run` uses the TrainerExecutor; tests inject
+// faults by wrapping it or by handing it a different plan (tests/fault_injection_main.cc).
+using ExecutorFactory = std::function<std::unique_ptr<PackExecutor>(
+    const SweepPlan& plan, const ExecutorSettings& settings)>;
+ExecutorFactory TrainerExecutorFactory();
 
 class ShardCollector : public ResultCollector {
  public:
