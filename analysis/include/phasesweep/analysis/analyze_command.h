@@ -22,14 +22,13 @@ struct AnalyzeRequest {
 };
 
 // Reads the `analysis:` mapping of a resolved config (YAML text; empty text or no mapping =
-// defaults) into `options`; keys absent from the mapping keep their value in `options`. The keys,
-// their types, ranges and choices are the config catalog's analysis section (spec/catalog.h;
-// docs/STATISTICS.md, "Configuration", explains each default). InvalidArgument naming the key for
-// an unknown key, a value of the wrong type or out of range, or one ValidateAnalysisOptions
-// rejects.
+// defaults) into `options`; keys absent from the mapping keep their value in `options`. The keys
+// are AnalysisConfigKeys() (docs/STATISTICS.md, "Configuration", gives each with its default).
+// InvalidArgument naming the key and the value found for an unknown key, a value of the wrong
+// type or one ValidateAnalysisOptions rejects.
 Status ApplyAnalysisConfig(const std::string& config_yaml, AnalysisOptions* options);
 
-// Names of the keys ApplyAnalysisConfig reads under `analysis:` (the catalog's), sorted.
+// Names of the keys ApplyAnalysisConfig reads under `analysis:`, sorted.
 std::vector<std::string> AnalysisConfigKeys();
 
 // Parses a flat JSON object of key -> number/string/bool into key -> value text (numbers as

@@ -49,8 +49,6 @@ struct OrderingPair {
 Result<OrderingPair> ParseOrderingPair(std::string_view text);
 std::string FormatOrderingPair(const OrderingPair& pair);
 
-// The defaults below are the config catalog's analysis section (spec/src/keys_analysis.cc,
-// docs/CONFIG.md); analyze_command_test checks that they agree.
 struct AnalysisOptions {
   // Metrics to analyse; empty = every stored metric. Hypotheses that name a metric outside this
   // set, or absent from the file, are skipped with a note.
