@@ -21,11 +21,12 @@ namespace {
 using spec::Value;
 using Setter = std::function<Status(const Value&, AnalysisOptions*)>;
 
-// "metric" or "metric:kind".
+// "metric" or "metric:kind" (no kind: the change point).
 Status MetricAndKind(const std::string& text, std::string* metric, TransitionKind* kind) {
   const std::size_t colon = text.find(':');
   *metric = text.substr(0, colon);
   if (metric->empty()) return Status::InvalidArgument("empty metric name in '" + text + "'");
+  *kind = TransitionKind::kChangePoint;
   if (colon == std::string::npos) return Status::Ok();
   auto k = ParseTransitionKind(text.substr(colon + 1));
   if (!k.ok()) return k.status();
