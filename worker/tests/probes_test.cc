@@ -250,7 +250,10 @@ TEST(ProbesTest, DivergedNeighbourLeavesProbesOfTheOthersIntact) {
   p.optimizer.name = "sgd";
   p.optimizer.warmup_steps = 0;
   p.members[0].scalars.lr = 0.05;
-  p.members[1].scalars.lr = 1e12;
+  // The largest step the catalog allows, with a decay that multiplies the weights by 1e7 each
+  // step: diverges within a few steps.
+  p.members[1].scalars.lr = 10;
+  p.members[1].scalars.weight_decay = 1e6;
   auto t = Train(p);
   ASSERT_NE(t, nullptr);
   ASSERT_EQ(t->statuses()[1].state, MemberState::kDiverged);
