@@ -44,6 +44,8 @@ TEST(CliTest, BadInputsExitTwoWithOneLineAndWriteNothing) {
     std::ofstream(dir.path() + "/both.yaml")
         << "optimizer:\n  weight_decay: 1\nsweep:\n  grid:\n    optimizer.weight_decay: [0.1, 1]\n";
     std::ofstream(dir.path() + "/empty_grid.yaml") << "sweep:\n  grid:\n    optimizer.lr: []\n";
+    std::ofstream(dir.path() + "/twice.yaml") << "task:\n  p: 13\n  p: 17\n";
+    std::ofstream(dir.path() + "/twice_name.yaml") << "name: a\nname: b\n";
   }
   const std::string before = dir.Listing();
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -52,6 +54,10 @@ TEST(CliTest, BadInputsExitTwoWithOneLineAndWriteNothing) {
       {"plan type.yaml", "model.heads expects an integer"},
       {"plan both.yaml", "is set here and swept in sweep.grid"},
       {"plan empty_grid.yaml", "is an empty list"},
+      {"plan twice.yaml",
+       "twice.yaml:3:3: task.p is given twice in one mapping (first at twice.yaml:2:3)"},
+      {"run twice.yaml", "twice.yaml:3:3: task.p is given twice in one mapping"},
+      {"plan twice_name.yaml", "twice_name.yaml:2:1: name is given twice"},
       {"plan optimizer.lr=0", "out of range"},
       {"plan task.train_fraction=1.5", "out of range"},
       {"plan model.heads=5", "must divide model.d_model"},

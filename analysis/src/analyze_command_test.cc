@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "phasesweep/analysis/synthetic.h"
+#include "phasesweep/spec/catalog.h"
 #include "phasesweep/storage/analysis_tables.h"
 #include "phasesweep/storage/results_writer.h"
 #include "phasesweep/storage/shard_writer.h"
@@ -65,6 +66,17 @@ std::vector<TraceJob> Synthetic(int probes = 60) {
   spec.metrics = {"emb_cos_prev", "test_acc", "train_loss"};
   return MakeSyntheticSweep(spec).jobs;
 }
+
+// Every `analysis:` key with a valid value other than its default.
+const char* const kEveryKeyNotDefault =
+    "analysis:\n  metrics: [a]\n  alpha: 0.01\n  adjust: bh\n  surrogates: 9\n"
+    "  surrogate: block\n  bootstrap: 100\n  confidence: 0.9\n  seed: 4\n"
+    "  threads: 1\n  bands: false\n  cost: normal\n  penalty: 3.5\n"
+    "  penalty_scale: 2\n  min_size: 3\n  jump: 2\n  smooth_sigma: 0\n"
+    "  settle_tolerance: 0.1\n  thresholds: [\"a<=0.1:4\"]\n  pairs: [\"a<b\"]\n"
+    "  ordering_alternative: less\n  stability_metrics: [a]\n"
+    "  control_key: ctl\n  effect_kind: steepest\n  early_stop_metric: l\n"
+    "  early_stop_reference: a:threshold\n  patience: 2\n  min_delta: 0.01\n";
 
 TEST(AnalyzeCommandTest, PlantedTransitionIsSignificantAndStored) {
   Scratch dir;
@@ -338,24 +350,15 @@ TEST(AnalyzeCommandTest, FlatJsonAndConfigErrors) {
   EXPECT_EQ(st.message().substr(0, 56), "config key analysis.patince: unknown (valid: adjust, alp")
       << st.message();
   st = ApplyAnalysisConfig("analysis:\n  patience: soon\n", &o);
-  EXPECT_EQ(st.message(), "config key analysis.patience: value of the wrong type (found 'soon')");
+  EXPECT_EQ(st.message(), "stored config: analysis.patience expects an integer, got 'soon'");
   st = ApplyAnalysisConfig("analysis:\n  alpha: 2\n", &o);
-  EXPECT_EQ(st.message(), "stored config: analysis option alpha must be in (0, 1)");
+  EXPECT_EQ(st.message(),
+            "stored config: analysis.alpha = 2 is out of range; valid: > 0.0 and < 1.0");
   st = ApplyAnalysisConfig("analysis:\n  effect_kind: middle\n", &o);
   EXPECT_NE(st.message().find("analysis.effect_kind"), std::string::npos) << st.message();
   // Every key with a valid value; the options follow.
   AnalysisOptions all;
-  ASSERT_TRUE(ApplyAnalysisConfig(
-                  "analysis:\n  metrics: [a]\n  alpha: 0.01\n  adjust: bh\n  surrogates: 9\n"
-                  "  surrogate: block\n  bootstrap: 100\n  confidence: 0.9\n  seed: 4\n"
-                  "  threads: 1\n  bands: false\n  cost: normal\n  penalty: 3.5\n"
-                  "  penalty_scale: 2\n  min_size: 3\n  jump: 2\n  smooth_sigma: 0\n"
-                  "  settle_tolerance: 0.1\n  thresholds: [\"a<=0.1:4\"]\n  pairs: [\"a<b\"]\n"
-                  "  ordering_alternative: less\n  stability_metrics: [a]\n"
-                  "  control_key: ctl\n  effect_kind: steepest\n  early_stop_metric: l\n"
-                  "  early_stop_reference: a:threshold\n  patience: 2\n  min_delta: 0.01\n",
-                  &all)
-                  .ok());
+  ASSERT_TRUE(ApplyAnalysisConfig(kEveryKeyNotDefault, &all).ok());
   EXPECT_EQ(AnalysisConfigKeys().size(), 27u);
   EXPECT_EQ(all.metrics, std::vector<std::string>{"a"});
   EXPECT_EQ(all.alpha, 0.01);
@@ -386,6 +389,54 @@ TEST(AnalyzeCommandTest, FlatJsonAndConfigErrors) {
   EXPECT_EQ(all.early_stop_reference_kind, TransitionKind::kThreshold);
   EXPECT_EQ(all.patience, 2);
   EXPECT_EQ(all.min_delta, 0.01);
+}
+
+// AnalysisOptions' defaults (trace_set.h) are the catalog's (spec/keys_analysis.cc): from options
+// that differ from the defaults in every field, setting every analysis key to its catalog
+// default gives back a default AnalysisOptions.
+TEST(AnalyzeCommandTest, AnalysisOptionsDefaultsAreTheCatalogDefaults) {
+  AnalysisOptions o;
+  ASSERT_TRUE(ApplyAnalysisConfig(kEveryKeyNotDefault, &o).ok());
+  std::string defaults = "analysis:\n";
+  for (const spec::KeySpec* k : spec::SectionKeys("analysis")) {
+    defaults += "  " + k->key.substr(9) + ": " + k->default_yaml + "\n";
+  }
+  ASSERT_TRUE(ApplyAnalysisConfig(defaults, &o).ok()) << defaults;
+  const AnalysisOptions d;
+  EXPECT_EQ(o.metrics, d.metrics);
+  EXPECT_EQ(o.alpha, d.alpha);
+  EXPECT_EQ(o.adjust, d.adjust);
+  EXPECT_EQ(o.surrogates, d.surrogates);
+  EXPECT_EQ(o.surrogate, d.surrogate);
+  EXPECT_EQ(o.bootstrap, d.bootstrap);
+  EXPECT_EQ(o.confidence, d.confidence);
+  EXPECT_EQ(o.seed, d.seed);
+  EXPECT_EQ(o.threads, d.threads);
+  EXPECT_EQ(o.bands, d.bands);
+  EXPECT_EQ(o.transition.cost, d.transition.cost);
+  EXPECT_EQ(o.transition.penalty, d.transition.penalty);
+  EXPECT_EQ(o.transition.penalty_scale, d.transition.penalty_scale);
+  EXPECT_EQ(o.transition.segmentation.min_size, d.transition.segmentation.min_size);
+  EXPECT_EQ(o.transition.segmentation.jump, d.transition.segmentation.jump);
+  EXPECT_EQ(o.transition.smooth_sigma, d.transition.smooth_sigma);
+  EXPECT_EQ(o.transition.settle_tolerance, d.transition.settle_tolerance);
+  ASSERT_EQ(o.thresholds.size(), d.thresholds.size());
+  for (std::size_t i = 0; i < d.thresholds.size(); ++i) {
+    EXPECT_EQ(FormatThresholdRule(o.thresholds[i]), FormatThresholdRule(d.thresholds[i]));
+  }
+  ASSERT_EQ(o.orderings.size(), d.orderings.size());
+  for (std::size_t i = 0; i < d.orderings.size(); ++i) {
+    EXPECT_EQ(FormatOrderingPair(o.orderings[i]), FormatOrderingPair(d.orderings[i]));
+  }
+  EXPECT_EQ(o.ordering_alternative, d.ordering_alternative);
+  EXPECT_EQ(o.stability_metrics, d.stability_metrics);
+  EXPECT_EQ(o.control_key, d.control_key);
+  EXPECT_EQ(o.effect_kind, d.effect_kind);
+  EXPECT_EQ(o.early_stop_metric, d.early_stop_metric);
+  EXPECT_EQ(o.early_stop_reference, d.early_stop_reference);
+  EXPECT_EQ(o.early_stop_reference_kind, d.early_stop_reference_kind);
+  EXPECT_EQ(o.patience, d.patience);
+  EXPECT_EQ(o.min_delta, d.min_delta);
 }
 
 }  // namespace

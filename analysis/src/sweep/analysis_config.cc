@@ -1,8 +1,11 @@
 // ApplyAnalysisConfig (analyze_command.h): the `analysis:` mapping of a results file's stored
-// config -> AnalysisOptions. Every key is optional; docs/STATISTICS.md ("Configuration") lists
-// them with their defaults. Unknown keys under `analysis:` are an error here as in the schema.
+// config -> AnalysisOptions. The keys, their types, ranges, choices and defaults are the
+// catalog's analysis section (spec/catalog.h, docs/CONFIG.md); this file only says where each
+// checked value goes in AnalysisOptions. Unknown keys under `analysis:` are an error here as in
+// the config.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <string>
@@ -10,34 +13,20 @@
 
 #include "phasesweep/analysis/analyze_command.h"
 #include "phasesweep/analysis/changepoint.h"
+#include "phasesweep/spec/catalog.h"
 
 namespace phasesweep::analysis {
 namespace {
 
-using Setter = std::function<Status(const YAML::Node&, AnalysisOptions*)>;
+using spec::Value;
+using Setter = std::function<Status(const Value&, AnalysisOptions*)>;
 
-template <class T>
-Result<T> Scalar(const YAML::Node& n) {
-  if (!n.IsScalar()) return Status::InvalidArgument("expected a single value");
-  return n.as<T>();
-}
-
-Result<std::vector<std::string>> List(const YAML::Node& n) {
-  if (n.IsNull()) return std::vector<std::string>{};
-  if (!n.IsSequence()) return Status::InvalidArgument("expected a list");
-  std::vector<std::string> out;
-  for (const auto& item : n) {
-    if (!item.IsScalar()) return Status::InvalidArgument("expected a list of strings");
-    out.push_back(item.as<std::string>());
-  }
-  return out;
-}
-
-// "metric" or "metric:kind".
+// "metric" or "metric:kind" (no kind: the change point).
 Status MetricAndKind(const std::string& text, std::string* metric, TransitionKind* kind) {
   const std::size_t colon = text.find(':');
   *metric = text.substr(0, colon);
   if (metric->empty()) return Status::InvalidArgument("empty metric name in '" + text + "'");
+  *kind = TransitionKind::kChangePoint;
   if (colon == std::string::npos) return Status::Ok();
   auto k = ParseTransitionKind(text.substr(colon + 1));
   if (!k.ok()) return k.status();
@@ -45,169 +34,148 @@ Status MetricAndKind(const std::string& text, std::string* metric, TransitionKin
   return Status::Ok();
 }
 
-// Wraps a parser of one scalar text into a setter.
-template <class T, class Fn>
-Setter ScalarKey(Fn fn) {
-  return [fn](const YAML::Node& n, AnalysisOptions* o) -> Status {
-    auto v = Scalar<T>(n);
-    if (!v.ok()) return v.status();
-    return fn(*v, o);
+// A setter storing the parsed word (one of the catalog's choices) through `parse`.
+template <class Parse, class Store>
+Setter Word(Parse parse, Store store) {
+  return [parse, store](const Value& v, AnalysisOptions* o) -> Status {
+    auto parsed = parse(v.AsString());
+    if (parsed.ok()) store(o, *parsed);
+    return parsed.status();
   };
 }
 
-template <class Fn>
-Setter ListKey(Fn fn) {
-  return [fn](const YAML::Node& n, AnalysisOptions* o) -> Status {
-    auto v = List(n);
-    if (!v.ok()) return v.status();
-    return fn(*v, o);
-  };
-}
-
-const std::map<std::string, Setter>& Keys() {
-  using S = std::string;
-  using V = std::vector<std::string>;
+// Where each key of the catalog's analysis section goes, by its name under `analysis:`.
+const std::map<std::string, Setter>& Setters() {
   using O = AnalysisOptions;
-  static const std::map<std::string, Setter> keys = {
-      {"metrics", ListKey([](const V& v, O* o) {
-         o->metrics = v;
-         return Status::Ok();
-       })},
-      {"alpha", ScalarKey<double>([](double v, O* o) {
-         o->alpha = v;
-         return Status::Ok();
-       })},
-      {"adjust", ScalarKey<S>([](const S& v, O* o) {
-         auto a = ParseAdjustment(v);
-         if (a.ok()) o->adjust = *a;
-         return a.status();
-       })},
-      {"surrogates", ScalarKey<int>([](int v, O* o) {
-         o->surrogates = v;
-         return Status::Ok();
-       })},
-      {"surrogate", ScalarKey<S>([](const S& v, O* o) {
-         auto m = ParseSurrogateMethod(v);
-         if (m.ok()) o->surrogate = *m;
-         return m.status();
-       })},
-      {"bootstrap", ScalarKey<int>([](int v, O* o) {
-         o->bootstrap = v;
-         return Status::Ok();
-       })},
-      {"confidence", ScalarKey<double>([](double v, O* o) {
-         o->confidence = v;
-         return Status::Ok();
-       })},
-      {"seed", ScalarKey<std::uint64_t>([](std::uint64_t v, O* o) {
-         o->seed = v;
-         return Status::Ok();
-       })},
-      {"threads", ScalarKey<int>([](int v, O* o) {
-         o->threads = v;
-         return Status::Ok();
-       })},
-      {"bands", ScalarKey<bool>([](bool v, O* o) {
-         o->bands = v;
-         return Status::Ok();
-       })},
-      {"cost", ScalarKey<S>([](const S& v, O* o) {
-         auto c = ParseCostKind(v);
-         if (c.ok()) o->transition.cost = *c;
-         return c.status();
-       })},
+  using V = Value;
+  static const std::map<std::string, Setter> setters = {
+      {"metrics", [](const V& v, O* o) { return o->metrics = v.AsStringList(), Status::Ok(); }},
+      {"alpha", [](const V& v, O* o) { return o->alpha = v.AsDouble(), Status::Ok(); }},
+      {"adjust", Word(ParseAdjustment, [](O* o, Adjustment a) { o->adjust = a; })},
+      {"surrogates",
+       [](const V& v, O* o) { return o->surrogates = static_cast<int>(v.AsInt()), Status::Ok(); }},
+      {"surrogate", Word(ParseSurrogateMethod, [](O* o, SurrogateMethod m) { o->surrogate = m; })},
+      {"bootstrap",
+       [](const V& v, O* o) { return o->bootstrap = static_cast<int>(v.AsInt()), Status::Ok(); }},
+      {"confidence", [](const V& v, O* o) { return o->confidence = v.AsDouble(), Status::Ok(); }},
+      {"seed", [](const V& v,
+                  O* o) { return o->seed = static_cast<std::uint64_t>(v.AsInt()), Status::Ok(); }},
+      {"threads",
+       [](const V& v, O* o) { return o->threads = static_cast<int>(v.AsInt()), Status::Ok(); }},
+      {"bands", [](const V& v, O* o) { return o->bands = v.AsBool(), Status::Ok(); }},
+      {"cost", Word(ParseCostKind, [](O* o, CostKind c) { o->transition.cost = c; })},
       {"penalty",
-       [](const YAML::Node& n, O* o) -> Status {
-         if (n.IsNull() || (n.IsScalar() && n.as<S>() == "default")) {
+       [](const V& v, O* o) -> Status {
+         const std::string& text = v.AsString();
+         if (text.empty() || text == "default") {
            o->transition.penalty.reset();
            return Status::Ok();
          }
-         auto v = Scalar<double>(n);
-         if (v.ok()) o->transition.penalty = *v;
-         return v.status();
+         std::size_t pos = 0;
+         double p = 0;
+         try {
+           p = std::stod(text, &pos);
+         } catch (...) {
+           pos = 0;
+         }
+         if (pos == 0 || pos != text.size()) {
+           return Status::InvalidArgument("expected a number or default");
+         }
+         o->transition.penalty = p;
+         return Status::Ok();
        }},
-      {"penalty_scale", ScalarKey<double>([](double v, O* o) {
-         o->transition.penalty_scale = v;
+      {"penalty_scale",
+       [](const V& v, O* o) { return o->transition.penalty_scale = v.AsDouble(), Status::Ok(); }},
+      {"min_size",
+       [](const V& v, O* o) {
+         o->transition.segmentation.min_size = static_cast<std::size_t>(v.AsInt());
          return Status::Ok();
-       })},
-      {"min_size", ScalarKey<std::size_t>([](std::size_t v, O* o) {
-         o->transition.segmentation.min_size = v;
+       }},
+      {"jump",
+       [](const V& v, O* o) {
+         o->transition.segmentation.jump = static_cast<std::size_t>(v.AsInt());
          return Status::Ok();
-       })},
-      {"jump", ScalarKey<std::size_t>([](std::size_t v, O* o) {
-         o->transition.segmentation.jump = v;
-         return Status::Ok();
-       })},
-      {"smooth_sigma", ScalarKey<double>([](double v, O* o) {
-         o->transition.smooth_sigma = v;
-         return Status::Ok();
-       })},
-      {"settle_tolerance", ScalarKey<double>([](double v, O* o) {
-         o->transition.settle_tolerance = v;
-         return Status::Ok();
-       })},
-      {"thresholds", ListKey([](const V& v, O* o) {
+       }},
+      {"smooth_sigma",
+       [](const V& v, O* o) { return o->transition.smooth_sigma = v.AsDouble(), Status::Ok(); }},
+      {"settle_tolerance",
+       [](const V& v, O* o) {
+         return o->transition.settle_tolerance = v.AsDouble(), Status::Ok();
+       }},
+      {"thresholds",
+       [](const V& v, O* o) -> Status {
          std::vector<ThresholdRule> rules;
-         for (const S& s : v) {
+         for (const std::string& s : v.AsStringList()) {
            auto r = ParseThresholdRule(s);
            if (!r.ok()) return r.status();
            rules.push_back(*r);
          }
          o->thresholds = rules;
          return Status::Ok();
-       })},
-      {"pairs", ListKey([](const V& v, O* o) {
+       }},
+      {"pairs",
+       [](const V& v, O* o) -> Status {
          std::vector<OrderingPair> pairs;
-         for (const S& s : v) {
+         for (const std::string& s : v.AsStringList()) {
            auto p = ParseOrderingPair(s);
            if (!p.ok()) return p.status();
            pairs.push_back(*p);
          }
          o->orderings = pairs;
          return Status::Ok();
-       })},
-      {"ordering_alternative", ScalarKey<S>([](const S& v, O* o) {
-         auto a = ParseAlternative(v);
-         if (a.ok()) o->ordering_alternative = *a;
-         return a.status();
-       })},
-      {"stability_metrics", ListKey([](const V& v, O* o) {
-         o->stability_metrics = v;
-         return Status::Ok();
-       })},
-      {"control_key", ScalarKey<S>([](const S& v, O* o) {
-         o->control_key = v;
-         return Status::Ok();
-       })},
-      {"effect_kind", ScalarKey<S>([](const S& v, O* o) {
-         auto k = ParseTransitionKind(v);
-         if (k.ok()) o->effect_kind = *k;
-         return k.status();
-       })},
-      {"early_stop_metric", ScalarKey<S>([](const S& v, O* o) {
-         o->early_stop_metric = v;
-         return v.empty() ? Status::InvalidArgument("empty metric name") : Status::Ok();
-       })},
-      {"early_stop_reference", ScalarKey<S>([](const S& v, O* o) {
-         return MetricAndKind(v, &o->early_stop_reference, &o->early_stop_reference_kind);
-       })},
-      {"patience", ScalarKey<int>([](int v, O* o) {
-         o->patience = v;
-         return Status::Ok();
-       })},
-      {"min_delta", ScalarKey<double>([](double v, O* o) {
-         o->min_delta = v;
-         return Status::Ok();
-       })},
+       }},
+      {"ordering_alternative",
+       Word(ParseAlternative, [](O* o, Alternative a) { o->ordering_alternative = a; })},
+      {"stability_metrics",
+       [](const V& v, O* o) { return o->stability_metrics = v.AsStringList(), Status::Ok(); }},
+      {"control_key", [](const V& v, O* o) { return o->control_key = v.AsString(), Status::Ok(); }},
+      {"effect_kind",
+       Word(ParseTransitionKind, [](O* o, TransitionKind k) { o->effect_kind = k; })},
+      {"early_stop_metric",
+       [](const V& v, O* o) {
+         o->early_stop_metric = v.AsString();
+         return v.AsString().empty() ? Status::InvalidArgument("empty metric name") : Status::Ok();
+       }},
+      {"early_stop_reference",
+       [](const V& v, O* o) {
+         return MetricAndKind(v.AsString(), &o->early_stop_reference,
+                              &o->early_stop_reference_kind);
+       }},
+      {"patience",
+       [](const V& v, O* o) { return o->patience = static_cast<int>(v.AsInt()), Status::Ok(); }},
+      {"min_delta", [](const V& v, O* o) { return o->min_delta = v.AsDouble(), Status::Ok(); }},
   };
-  return keys;
+  return setters;
+}
+
+// The YAML value of `row` as a checked value of its type.
+Result<Value> ValueOf(const spec::KeySpec& row, const YAML::Node& n) {
+  const std::string where = "stored config";
+  if (n.IsSequence()) {
+    std::vector<std::string> items;
+    for (const auto& item : n) {
+      if (!item.IsScalar())
+        return Status::InvalidArgument(where + ": " + row.key + " expects a list of words");
+      items.push_back(item.Scalar());
+    }
+    return spec::ValueFromList(row, items, where);
+  }
+  if (n.IsMap())
+    return Status::InvalidArgument(where + ": " + row.key + " expects a value, got a mapping");
+  if (n.IsNull() && row.type == spec::ValueType::kStringList) {
+    return spec::ValueFromList(row, {}, where);
+  }
+  return spec::ValueFromText(row, n.IsNull() ? "" : n.Scalar(), where);
 }
 
 }  // namespace
 
 std::vector<std::string> AnalysisConfigKeys() {
   std::vector<std::string> names;
-  for (const auto& [name, setter] : Keys()) names.push_back(name);
+  for (const spec::KeySpec* k : spec::SectionKeys("analysis")) {
+    names.push_back(k->key.substr(std::string("analysis.").size()));
+  }
+  std::sort(names.begin(), names.end());
   return names;
 }
 
@@ -224,19 +192,17 @@ Status ApplyAnalysisConfig(const std::string& config_yaml, AnalysisOptions* opti
   if (!a.IsMap()) return Status::InvalidArgument("config key analysis: expected a mapping");
   for (const auto& kv : a) {
     const std::string key = kv.first.as<std::string>();
-    auto it = Keys().find(key);
-    if (it == Keys().end()) {
+    const spec::KeySpec* row = spec::FindKey("analysis." + key);
+    auto setter = Setters().find(key);
+    if (row == nullptr || setter == Setters().end()) {
       std::string valid;
       for (const auto& name : AnalysisConfigKeys()) valid += (valid.empty() ? "" : ", ") + name;
       return Status::InvalidArgument("config key analysis." + key + ": unknown (valid: " + valid +
                                      ")");
     }
-    Status st;
-    try {
-      st = it->second(kv.second, options);
-    } catch (const YAML::Exception&) {
-      st = Status::InvalidArgument("value of the wrong type");
-    }
+    Result<Value> value = ValueOf(*row, kv.second);
+    if (!value.ok()) return value.status();
+    Status st = setter->second(*value, options);
     if (!st.ok()) {
       std::string found =
           kv.second.IsScalar() ? " (found '" + kv.second.as<std::string>() + "')" : "";

@@ -25,6 +25,31 @@ std::string UnknownKey(const std::string& where, const std::string& key) {
   return msg + " (docs/CONFIG.md lists every key)";
 }
 
+// A key given twice in one mapping, anywhere in the file, is an error naming both places: YAML
+// leaves duplicates to the application, and yaml-cpp keeps both, so the last would silently win.
+Status CheckNoDuplicateKeys(const YAML::Node& node, const std::string& file,
+                            const std::string& path) {
+  if (node.IsSequence()) {
+    for (const auto& item : node) {
+      PHASESWEEP_RETURN_IF_ERROR(CheckNoDuplicateKeys(item, file, path));
+    }
+  }
+  if (!node.IsMap()) return Status::Ok();
+  std::map<std::string, YAML::Mark> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
+    const std::string dotted = path.empty() ? key : path + "." + key;
+    auto [first, fresh] = seen.emplace(key, it->first.Mark());
+    if (!fresh) {
+      return Status::InvalidArgument(At(file, it->first.Mark()) + ": " + dotted +
+                                     " is given twice in one mapping (first at " +
+                                     At(file, first->second) + "); keep one");
+    }
+    PHASESWEEP_RETURN_IF_ERROR(CheckNoDuplicateKeys(it->second, file, dotted));
+  }
+  return Status::Ok();
+}
+
 // What the YAML file and the overrides said, before defaults and expansion.
 struct RawConfig {
   std::map<std::string, Value> fixed;
@@ -174,6 +199,7 @@ Status ParseYaml(const std::string& text, const std::string& file, RawConfig* ra
   } catch (const YAML::ParserException& e) {
     return Status::InvalidArgument(At(file, e.mark) + ": malformed YAML: " + e.msg);
   }
+  PHASESWEEP_RETURN_IF_ERROR(CheckNoDuplicateKeys(root, file, ""));
   if (root.IsNull()) return Status::Ok();
   if (!root.IsMap()) {
     return Status::InvalidArgument(

@@ -31,64 +31,18 @@ std::string PackName(size_t i) {
 
 }  // namespace
 
+// Both from the catalog's bindings: each key fills its own member (spec/catalog.h).
 worker::PackSpec PackSpecFromResolved(const std::map<std::string, Value>& r) {
-  auto i = [&](const char* k) { return r.at(k).AsInt(); };
-  auto d = [&](const char* k) { return r.at(k).AsDouble(); };
-  auto s = [&](const char* k) { return r.at(k).AsString(); };
-  auto b = [&](const char* k) { return r.at(k).AsBool(); };
   worker::PackSpec p;
-  p.task.name = s("task.name");
-  p.task.p = i("task.p");
-  p.task.op = s("task.op");
-  p.task.train_fraction = d("task.train_fraction");
-  p.task.n_bits = i("task.n_bits");
-  p.task.k = i("task.k");
-  p.task.n_train = i("task.n_train");
-  p.task.n_test = i("task.n_test");
-  p.task.vocab = i("task.vocab");
-  p.task.seq_len = i("task.seq_len");
-  p.task.random_labels = b("task.random_labels");
-  p.model.name = s("model.name");
-  p.model.layers = i("model.layers");
-  p.model.d_model = i("model.d_model");
-  p.model.heads = i("model.heads");
-  p.model.d_mlp = i("model.d_mlp");
-  p.model.activation = s("model.activation");
-  p.model.layer_norm = b("model.layer_norm");
-  p.model.learned_positions = b("model.learned_positions");
-  p.model.tied_unembed = b("model.tied_unembed");
-  p.model.depth = i("model.depth");
-  p.model.width = i("model.width");
-  p.optimizer.name = s("optimizer.name");
-  p.optimizer.eps = d("optimizer.eps");
-  p.optimizer.schedule = s("optimizer.schedule");
-  p.optimizer.warmup_steps = i("optimizer.warmup_steps");
-  p.training.steps = i("training.steps");
-  p.training.batch_size = i("training.batch_size");
-  p.training.checkpoint_every = i("training.checkpoint_every");
-  p.training.device = s("training.device");
-  p.training.threads = i("training.threads");
-  p.probes.metrics = r.at("probes.metrics").AsStringList();
-  p.probes.schedule = s("probes.schedule");
-  p.probes.every = i("probes.every");
-  p.probes.count = i("probes.count");
-  p.probes.batch = i("probes.batch");
-  p.probes.cka = s("probes.cka");
-  p.probes.representation = s("probes.representation");
-  p.probes.snapshot_every = i("probes.snapshot_every");
-  p.probes.sharpness_iters = i("probes.sharpness_iters");
-  p.probes.sharpness_tol = d("probes.sharpness_tol");
+  worker::MemberOptimizerScalars unused;
+  spec::FillSections(r, &p, &unused);
   return p;
 }
 
 worker::MemberOptimizerScalars ScalarsFromResolved(const std::map<std::string, Value>& r) {
+  worker::PackSpec unused;
   worker::MemberOptimizerScalars m;
-  m.lr = r.at("optimizer.lr").AsDouble();
-  m.weight_decay = r.at("optimizer.weight_decay").AsDouble();
-  m.beta1 = r.at("optimizer.beta1").AsDouble();
-  m.beta2 = r.at("optimizer.beta2").AsDouble();
-  m.momentum = r.at("optimizer.momentum").AsDouble();
-  m.grad_clip = r.at("optimizer.grad_clip").AsDouble();
+  spec::FillSections(r, &unused, &m);
   return m;
 }
 

@@ -6,6 +6,11 @@
 #include <set>
 
 namespace phasesweep::orchestrator {
+
+using spec::KeySpec;
+using spec::Value;
+using spec::ValueType;
+
 namespace {
 
 std::string Trim(const std::string& s) {

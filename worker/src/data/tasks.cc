@@ -2,7 +2,6 @@
 // identical on every platform and LibTorch version, and cheap next to training.
 #include "phasesweep/worker/tasks.h"
 
-#include <cmath>
 #include <string>
 
 #include "phasesweep/worker/rng.h"
@@ -102,92 +101,6 @@ Examples InContextCopy(const TaskSpec& task, int64_t n, Rng* rng) {
 }
 
 }  // namespace
-
-bool IsPrime(int64_t p) {
-  if (p < 2) return false;
-  for (int64_t d = 2; d * d <= p; ++d) {
-    if (p % d == 0) return false;
-  }
-  return true;
-}
-
-Result<TaskInfo> DescribeTask(const TaskSpec& task) {
-  TaskInfo info;
-  if (task.name == "modular_arithmetic") {
-    if (task.op != "add" && task.op != "sub" && task.op != "mul" && task.op != "div") {
-      return Status::InvalidArgument("task.op: '" + task.op +
-                                     "' is not an operation; valid: add, sub, mul, div");
-    }
-    if (task.p < 2 || task.p > 4096) {
-      return Status::InvalidArgument("task.p: " + std::to_string(task.p) +
-                                     " is out of range; valid: 2..4096");
-    }
-    if (task.op == "div" && !IsPrime(task.p)) {
-      return Status::InvalidArgument("task.p: " + std::to_string(task.p) +
-                                     " is not prime, but op div needs a prime modulus "
-                                     "(every b != 0 invertible), e.g. 23, 59, 97, 113");
-    }
-    if (!(task.train_fraction > 0.0 && task.train_fraction <= 1.0)) {
-      return Status::InvalidArgument("task.train_fraction: " + std::to_string(task.train_fraction) +
-                                     " is out of range; valid: (0, 1]");
-    }
-    const int64_t total = task.p * (task.op == "div" ? task.p - 1 : task.p);
-    info.vocab = task.p + 1;  // 0..p-1 and "="
-    info.seq_len = 3;
-    info.n_classes = task.p;
-    info.n_train = static_cast<int64_t>(std::llround(task.train_fraction * total));
-    info.n_test = total - info.n_train;
-    if (info.n_train < 1) {
-      return Status::InvalidArgument("task.train_fraction: " + std::to_string(task.train_fraction) +
-                                     " of " + std::to_string(total) +
-                                     " examples leaves none for training; raise it or task.p");
-    }
-  } else if (task.name == "sparse_parity") {
-    if (task.n_bits < 1 || task.n_bits > 4096) {
-      return Status::InvalidArgument("task.n_bits: " + std::to_string(task.n_bits) +
-                                     " is out of range; valid: 1..4096");
-    }
-    if (task.k < 1 || task.k > task.n_bits) {
-      return Status::InvalidArgument("task.k: " + std::to_string(task.k) +
-                                     " parity bits cannot be chosen among task.n_bits = " +
-                                     std::to_string(task.n_bits) + "; valid: 1..n_bits");
-    }
-    info.vocab = 2;
-    info.seq_len = task.n_bits;
-    info.n_classes = 2;
-    info.n_train = task.n_train;
-    info.n_test = task.n_test;
-  } else if (task.name == "in_context_copy") {
-    if (task.vocab < 2) {
-      return Status::InvalidArgument("task.vocab: " + std::to_string(task.vocab) +
-                                     " is too small; valid: >= 2");
-    }
-    if (task.seq_len < 3) {
-      return Status::InvalidArgument("task.seq_len: " + std::to_string(task.seq_len) +
-                                     " is too short for a pair and a query; valid: >= 3");
-    }
-    info.vocab = task.vocab;
-    info.seq_len = task.seq_len;
-    info.n_classes = task.vocab;
-    info.n_train = task.n_train;
-    info.n_test = task.n_test;
-  } else {
-    return Status::InvalidArgument("task.name: '" + task.name +
-                                   "' is not a task; valid: modular_arithmetic, sparse_parity, "
-                                   "in_context_copy");
-  }
-  if (task.name != "modular_arithmetic") {
-    if (info.n_train < 1) {
-      return Status::InvalidArgument("task.n_train: " + std::to_string(info.n_train) +
-                                     " must be >= 1");
-    }
-    if (info.n_test < 0) {
-      return Status::InvalidArgument("task.n_test: " + std::to_string(info.n_test) +
-                                     " must be >= 0");
-    }
-  }
-  return info;
-}
 
 MemberData MakeMemberData(const TaskSpec& task, uint64_t seed) {
   Result<TaskInfo> described = DescribeTask(task);

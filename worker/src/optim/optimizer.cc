@@ -1,4 +1,4 @@
-// Schedule, validation and the device-agnostic (tensor-op) optimizer step. The fused CPU step is
+// Schedule and the device-agnostic (tensor-op) optimizer step. The fused CPU step is
 // in optimizer_cpu.cc.
 #include "phasesweep/worker/optimizer.h"
 
@@ -21,44 +21,6 @@ double ScheduleFactor(const OptimizerSpec& spec, int64_t i, int64_t total_steps)
     return 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(i - spec.warmup_steps) / span));
   }
   return 1.0;
-}
-
-Status ValidateOptimizer(const OptimizerSpec& spec, const std::vector<MemberSpec>& members,
-                         int64_t total_steps) {
-  if (spec.name != "adamw" && spec.name != "sgd") {
-    return Status::InvalidArgument("optimizer.name: '" + spec.name +
-                                   "' is not an optimizer; valid: adamw, sgd");
-  }
-  if (spec.schedule != "constant" && spec.schedule != "cosine") {
-    return Status::InvalidArgument("optimizer.schedule: '" + spec.schedule +
-                                   "' is not a schedule; valid: constant, cosine");
-  }
-  if (spec.warmup_steps < 0 || spec.warmup_steps > total_steps) {
-    return Status::InvalidArgument("optimizer.warmup_steps: " + std::to_string(spec.warmup_steps) +
-                                   " is not in 0..training.steps (" + std::to_string(total_steps) +
-                                   ")");
-  }
-  if (!(spec.eps > 0.0)) {
-    return Status::InvalidArgument("optimizer.eps: " + std::to_string(spec.eps) + " must be > 0");
-  }
-  for (const MemberSpec& m : members) {
-    const MemberOptimizerScalars& s = m.scalars;
-    auto bad = [&](const char* key, double v, const char* valid) {
-      return Status::InvalidArgument(std::string("optimizer.") + key + ": " + std::to_string(v) +
-                                     " (job " + m.job_id + ") is invalid; valid: " + valid);
-    };
-    if (!(s.lr > 0.0) || !std::isfinite(s.lr)) return bad("lr", s.lr, "> 0");
-    if (!(s.weight_decay >= 0.0) || !std::isfinite(s.weight_decay)) {
-      return bad("weight_decay", s.weight_decay, ">= 0");
-    }
-    if (!(s.beta1 >= 0.0 && s.beta1 < 1.0)) return bad("beta1", s.beta1, "[0, 1)");
-    if (!(s.beta2 >= 0.0 && s.beta2 < 1.0)) return bad("beta2", s.beta2, "[0, 1)");
-    if (!(s.momentum >= 0.0 && s.momentum < 1.0)) return bad("momentum", s.momentum, "[0, 1)");
-    if (!(s.grad_clip >= 0.0) || !std::isfinite(s.grad_clip)) {
-      return bad("grad_clip", s.grad_clip, ">= 0 (0 = off)");
-    }
-  }
-  return Status::Ok();
 }
 
 MemberHealth MemberHealth::AllAlive(int64_t members, torch::Device device) {

@@ -111,17 +111,8 @@ ProbeDescriptor SharpnessProbeDescriptor() {
   ProbeDescriptor d;
   d.name = "sharpness";
   d.metrics = {"sharpness"};
-  d.applies = [](const PackSpec& spec, const TaskInfo&, const std::string&) -> Status {
-    if (spec.probes.sharpness_iters < 1) {
-      return Status::InvalidArgument("probes.sharpness_iters: " +
-                                     std::to_string(spec.probes.sharpness_iters) + " must be >= 1");
-    }
-    if (!(spec.probes.sharpness_tol >= 0)) {
-      return Status::InvalidArgument(
-          "probes.sharpness_tol: " + std::to_string(spec.probes.sharpness_tol) + " must be >= 0");
-    }
-    return Status::Ok();
-  };
+  // probes.sharpness_iters and sharpness_tol are within the catalog's ranges
+  // (spec::ValidatePack checked them): the probe applies to every task and model.
   d.create = [](const ProbeSetup&) -> std::unique_ptr<Probe> {
     return std::make_unique<SharpnessProbe>();
   };

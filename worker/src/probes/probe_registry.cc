@@ -4,6 +4,7 @@
 #include <limits>
 #include <set>
 
+#include "phasesweep/spec/catalog.h"
 #include "phasesweep/worker/probe.h"
 #include "probes/builtin_probes.h"
 
@@ -67,6 +68,13 @@ const ProbeRegistry& ProbeRegistry::Builtin() {
   static const ProbeRegistry* registry = [] {
     auto* r = new ProbeRegistry();
     RegisterBuiltinProbes(r);
+    // The metrics a config may name (spec/catalog.h) are exactly the ones registered here.
+    std::vector<std::string> catalog, registered = r->MetricNames();
+    for (const spec::ProbeInfo& p : spec::ProbeCatalog()) catalog.push_back(p.name);
+    std::sort(catalog.begin(), catalog.end());
+    std::sort(registered.begin(), registered.end());
+    TORCH_CHECK(catalog == registered,
+                "the built-in probes and spec::ProbeCatalog() name different metrics");
     return r;
   }();
   return *registry;
@@ -146,23 +154,6 @@ std::vector<int64_t> ProbeSteps(const ProbeSpec& spec, int64_t total_steps) {
     for (int64_t s = spec.every; s < total_steps; s += spec.every) steps.insert(s);
   }
   return {steps.begin(), steps.end()};
-}
-
-Status ValidateProbeSchedule(const ProbeSpec& spec) {
-  if (spec.schedule != "linear" && spec.schedule != "log") {
-    return Status::InvalidArgument("probes.schedule: '" + spec.schedule +
-                                   "' is not a schedule; valid: linear, log");
-  }
-  if (spec.schedule == "linear" && spec.every < 1) {
-    return Status::InvalidArgument("probes.every: " + std::to_string(spec.every) + " must be >= 1");
-  }
-  if (spec.schedule == "log" && spec.count < 2) {
-    return Status::InvalidArgument("probes.count: " + std::to_string(spec.count) + " must be >= 2");
-  }
-  if (spec.batch < 1) {
-    return Status::InvalidArgument("probes.batch: " + std::to_string(spec.batch) + " must be >= 1");
-  }
-  return Status::Ok();
 }
 
 const ForwardOutput& ProbeContext::ProbeForward() {

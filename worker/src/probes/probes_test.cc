@@ -250,7 +250,10 @@ TEST(ProbesTest, DivergedNeighbourLeavesProbesOfTheOthersIntact) {
   p.optimizer.name = "sgd";
   p.optimizer.warmup_steps = 0;
   p.members[0].scalars.lr = 0.05;
-  p.members[1].scalars.lr = 1e12;
+  // The largest step the catalog allows, with a decay that multiplies the weights by 1e7 each
+  // step: diverges within a few steps.
+  p.members[1].scalars.lr = 10;
+  p.members[1].scalars.weight_decay = 1e6;
   auto t = Train(p);
   ASSERT_NE(t, nullptr);
   ASSERT_EQ(t->statuses()[1].state, JobStatus::kDiverged);
@@ -283,17 +286,17 @@ TEST(ProbesTest, ProbesThatDoNotApplyAreRefusedBeforeTraining) {
   PackSpec p = testing::SmallModularPack({1});
   p.probes.metrics = {"cka_prev"};
   p.probes.cka = "rbf";
-  ExpectRefused(p, "probes.cka: 'rbf' is not a CKA estimator; valid: linear, debiased");
+  ExpectRefused(p, "probes.cka = 'rbf' is not valid; valid: linear, debiased");
   p.probes.cka = "debiased";
   p.probes.batch = 3;
   ExpectRefused(p, "needs a probe batch of at least 4 examples, got 3");
   p.probes.metrics = {"sharpness"};
   p.probes.batch = 64;
   p.probes.sharpness_iters = 0;
-  ExpectRefused(p, "probes.sharpness_iters: 0 must be >= 1");
+  ExpectRefused(p, "probes.sharpness_iters = 0 is out of range; valid: >= 1.0");
   p.probes.sharpness_iters = 5;
   p.probes.metrics = {"emb_norm", "emb_cosine"};
-  ExpectRefused(p, "'emb_cosine' is not a metric; valid: train_loss, test_loss");
+  ExpectRefused(p, "probes.metrics = 'emb_cosine' is not valid; valid: train_loss, test_loss");
 }
 
 }  // namespace

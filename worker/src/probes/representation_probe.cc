@@ -93,13 +93,10 @@ ProbeDescriptor RepresentationProbeDescriptor() {
   d.metrics = {"cka_prev",   "cka_init", "eff_rank", "stable_rank", "participation_ratio",
                "silhouette", "nc1"};
   d.applies = [](const PackSpec& spec, const TaskInfo& task, const std::string& metric) -> Status {
-    if (metric.rfind("cka_", 0) == 0) {
-      std::optional<CkaEstimator> e = CkaEstimatorFromName(spec.probes.cka);
-      if (!e) {
-        return Status::InvalidArgument("probes.cka: '" + spec.probes.cka +
-                                       "' is not a CKA estimator; valid: linear, debiased");
-      }
-      if (*e == CkaEstimator::kDebiased) return NeedsProbeRows(spec, task, 4);
+    // probes.cka is one of the catalog's estimators (spec::ValidatePack checked it).
+    if (metric.rfind("cka_", 0) == 0 &&
+        CkaEstimatorFromName(spec.probes.cka) == CkaEstimator::kDebiased) {
+      return NeedsProbeRows(spec, task, 4);
     }
     return NeedsProbeRows(spec, task, 2);
   };

@@ -23,7 +23,7 @@ TEST(BadInputTest, DModelNotDivisibleByHeads) {
   PackSpec s = testing::SmallModularPack({1});
   s.model.d_model = 30;
   s.model.heads = 4;
-  ExpectRefused(s, "model.heads", "d_model 30 is not divisible by heads 4");
+  ExpectRefused(s, "model.heads", "model.heads (4) must divide model.d_model (30)");
 }
 
 TEST(BadInputTest, DivisionModuloANonPrime) {
@@ -38,7 +38,7 @@ TEST(BadInputTest, DivisionModuloANonPrime) {
 TEST(BadInputTest, MoreParityBitsThanBits) {
   PackSpec s = testing::SmallParityPack({1});
   s.task.k = 9;
-  ExpectRefused(s, "task.k", "task.n_bits = 8");
+  ExpectRefused(s, "task.k", "must be <= task.n_bits (8)");
 }
 
 TEST(BadInputTest, OtherRefusals) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "phasesweep/spec/validate.h"
 #include "phasesweep/worker/rng.h"
 
 #if defined(__GLIBC__)
@@ -45,35 +46,8 @@ void TuneAllocatorForTraining() {
 }
 
 Status ValidatePackSpec(const PackSpec& spec, const ProbeRegistry& probes) {
-  if (spec.members.empty())
-    return Status::InvalidArgument("pack " + spec.pack_id + " has no members");
-  Result<TaskInfo> task = DescribeTask(spec.task);
+  Result<TaskInfo> task = spec::ValidatePack(spec);
   if (!task.ok()) return task.status();
-  PHASESWEEP_RETURN_IF_ERROR(ValidateModel(spec.model, *task));
-  const TrainingSpec& tr = spec.training;
-  if (tr.steps < 1) {
-    return Status::InvalidArgument("training.steps: " + std::to_string(tr.steps) + " must be >= 1");
-  }
-  if (tr.batch_size < 0 || tr.batch_size > task->n_train) {
-    return Status::InvalidArgument("training.batch_size: " + std::to_string(tr.batch_size) +
-                                   " is not in 0..n_train (" + std::to_string(task->n_train) +
-                                   " training examples; 0 = full batch)");
-  }
-  if (tr.checkpoint_every < 0) {
-    return Status::InvalidArgument(
-        "training.checkpoint_every: " + std::to_string(tr.checkpoint_every) +
-        " must be >= 0 (0 = only on demand)");
-  }
-  if (tr.threads < 0) {
-    return Status::InvalidArgument("training.threads: " + std::to_string(tr.threads) +
-                                   " must be >= 0 (0 = automatic)");
-  }
-  if (tr.device != "auto" && tr.device != "cpu" && tr.device != "cuda") {
-    return Status::InvalidArgument("training.device: '" + tr.device +
-                                   "' is not a device; valid: auto, cpu, cuda");
-  }
-  PHASESWEEP_RETURN_IF_ERROR(ValidateOptimizer(spec.optimizer, spec.members, tr.steps));
-  PHASESWEEP_RETURN_IF_ERROR(ValidateProbeSchedule(spec.probes));
   return probes.Validate(spec, *task);
 }
 

@@ -136,7 +136,9 @@ TEST(TrainingTest, DivergedMemberIsMarkedAndDoesNotDisturbTheOthers) {
   p.optimizer.name = "sgd";
   p.optimizer.warmup_steps = 0;
   p.members[0].scalars.lr = 0.05;
-  p.members[1].scalars.lr = 1e12;
+  // The largest step the catalog allows and a decay that multiplies the weights by 1e7 a step.
+  p.members[1].scalars.lr = 10;
+  p.members[1].scalars.weight_decay = 1e6;
   auto t = Train(p);
   std::vector<MemberStatus> st = t->statuses();
   EXPECT_EQ(st[0].state, JobStatus::kDone);

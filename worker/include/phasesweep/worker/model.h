@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "phasesweep/base/status.h"
+#include "phasesweep/spec/validate.h"
 #include "phasesweep/worker/param_store.h"
 #include "phasesweep/worker/spec.h"
 #include "phasesweep/worker/tasks.h"
@@ -59,9 +60,8 @@ class EnsembleModel {
   ParamStore params_;
 };
 
-// Checks the model spec against the task: unknown model or activation, d_model not divisible
-// by heads, non-positive sizes. Errors name the config key (model.heads, ...).
-Status ValidateModel(const ModelSpec& spec, const TaskInfo& task);
+// The model section's rules (spec/validate.h): ranges and choices, heads dividing d_model, ...
+using spec::ValidateModel;
 
 // Builds and initialises a model for the task; seeds[k] is member k's job seed.
 Result<std::unique_ptr<EnsembleModel>> MakeModel(const ModelSpec& spec, const TaskInfo& task,

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "phasesweep/base/status.h"
+#include "phasesweep/spec/validate.h"
 #include "phasesweep/worker/param_store.h"
 #include "phasesweep/worker/spec.h"
 
@@ -33,10 +34,9 @@ namespace phasesweep::worker {
 // i = total_steps).
 double ScheduleFactor(const OptimizerSpec& spec, int64_t i, int64_t total_steps);
 
-// Checks the optimizer spec and each member's scalars; errors name the key (optimizer.lr, ...)
-// and the job.
-Status ValidateOptimizer(const OptimizerSpec& spec, const std::vector<MemberSpec>& members,
-                         int64_t total_steps);
+// The optimizer section's rules (spec/validate.h): each member's scalars (errors name the key
+// and the job), warmup within the steps.
+using spec::ValidateOptimizer;
 
 // Which members still train, on the training device: alive bool [K]; diverged_at int64 [K] =
 // the step whose loss or gradient was first non-finite, -1 while alive.

@@ -132,7 +132,4 @@ void RegisterBuiltinProbes(ProbeRegistry* registry);
 // Sorted, unique.
 std::vector<int64_t> ProbeSteps(const ProbeSpec& spec, int64_t total_steps);
 
-// Checks probes.schedule / every / count / batch (not the metric names: see Validate).
-Status ValidateProbeSchedule(const ProbeSpec& spec);
-
 }  // namespace phasesweep::worker

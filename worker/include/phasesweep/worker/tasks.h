@@ -13,23 +13,16 @@
 #include <vector>
 
 #include "phasesweep/base/status.h"
+#include "phasesweep/spec/task.h"
 #include "phasesweep/worker/spec.h"
 
 namespace phasesweep::worker {
 
-// Shape of a task's data, known without generating it (config validation uses it).
-struct TaskInfo {
-  int64_t vocab = 0;      // input tokens are in [0, vocab)
-  int64_t seq_len = 0;    // tokens per example
-  int64_t n_classes = 0;  // labels are in [0, n_classes)
-  int64_t n_train = 0;    // training examples per member
-  int64_t n_test = 0;     // test examples per member
-};
-
-// Validates `task` and returns its shape. Errors name the config key (task.p, task.k, ...), the
-// value found and what is valid: unknown task or op, p < 2, op div with p not prime, k > n_bits,
-// a train_fraction that leaves no training or no test example, ...
-Result<TaskInfo> DescribeTask(const TaskSpec& task);
+// The shape of a task's data and the task section's rules are spec/'s (spec/task.h): the
+// config validation sizes batches with the same arithmetic.
+using spec::DescribeTask;
+using spec::IsPrime;
+using spec::TaskInfo;
 
 // One member's data on the CPU. tokens int64 [n, seq_len], labels int64 [n].
 struct MemberData {
@@ -51,8 +44,5 @@ struct PackData {
 // Validates the task and builds the pack's data; seeds[k] is member k's job seed.
 Result<PackData> MakePackData(const TaskSpec& task, const std::vector<uint64_t>& seeds,
                               torch::Device device);
-
-// True when p is prime (trial division; p is at most a few thousand here).
-bool IsPrime(int64_t p);
 
 }  // namespace phasesweep::worker

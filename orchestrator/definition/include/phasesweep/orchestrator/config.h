@@ -1,5 +1,6 @@
 // Sweep configuration: YAML (or the embedded default study) + command-line overrides, validated
-// against one schema (schema.h; docs/CONFIG.md lists every key) and resolved into a SweepSpec.
+// against the catalog (spec/catalog.h; docs/CONFIG.md lists every key) and resolved into a
+// SweepSpec.
 //
 // Contract: LoadSweepSpec either returns a fully validated SweepSpec — every grid point is a
 // valid training configuration — or a Status whose one-line message names the file:line:column
@@ -12,9 +13,22 @@
 #include <vector>
 
 #include "phasesweep/base/status.h"
-#include "phasesweep/orchestrator/schema.h"
+#include "phasesweep/spec/catalog.h"
 
 namespace phasesweep::orchestrator {
+
+// The sweep definition speaks the catalog's vocabulary.
+using spec::DidYouMean;
+using spec::FindKey;
+using spec::KeyRole;
+using spec::KeySpec;
+using spec::NearestWord;
+using spec::Schema;
+using spec::Sections;
+using spec::Value;
+using spec::ValueFromList;
+using spec::ValueFromText;
+using spec::ValueType;
 
 // One swept axis: a schema key and the values it takes, in the order given.
 struct GridAxis {
@@ -53,8 +67,9 @@ Result<std::vector<GridPoint>> ExpandGrid(const SweepSpec& spec);
 // Every schema key's value at one grid point.
 std::map<std::string, Value> ResolvePoint(const SweepSpec& spec, const GridPoint& point);
 
-// Cross-key checks on one resolved point (heads divide d_model, prime p for div, k <= n_bits,
-// probes that apply to the task, probe batch within the data, ...). `where` prefixes errors.
+// Checks one resolved point with the rules the worker applies before training (spec::ValidatePack
+// and the probe registry: heads divide d_model, prime p for div, k <= n_bits, probes that apply
+// to the task, probe batch within the data, ...). `where` prefixes errors.
 Status ValidateResolved(const std::map<std::string, Value>& resolved, const std::string& where);
 
 // Where the configuration comes from: a YAML file, or the study compiled into the binary.

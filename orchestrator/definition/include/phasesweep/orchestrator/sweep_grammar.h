@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "phasesweep/base/status.h"
-#include "phasesweep/orchestrator/schema.h"
+#include "phasesweep/spec/catalog.h"
 
 namespace phasesweep::orchestrator {
 
@@ -22,13 +22,13 @@ std::vector<std::string> SplitTopLevelCommas(const std::string& text);
 
 struct Distribution {
   enum class Kind { kUniform, kLogUniform, kChoice } kind;
-  double lo = 0, hi = 0;       // uniform / loguniform
-  std::vector<Value> choices;  // choice
+  double lo = 0, hi = 0;             // uniform / loguniform
+  std::vector<spec::Value> choices;  // choice
   // Draws one value; uses only the engine's raw 64-bit output, so samples are the same on every
   // platform (std::uniform_real_distribution is implementation-defined).
-  Value Sample(std::mt19937_64& engine) const;
+  spec::Value Sample(std::mt19937_64& engine) const;
 };
-Result<Distribution> ParseDistribution(const KeySpec& spec, const std::string& text,
+Result<Distribution> ParseDistribution(const spec::KeySpec& spec, const std::string& text,
                                        const std::string& where);
 
 }  // namespace phasesweep::orchestrator
