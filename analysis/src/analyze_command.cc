@@ -55,7 +55,7 @@ void WriteJsonRows(const Table& t, std::ostream& out) {
             if constexpr (std::is_same_v<V, std::string>) {
               out << JsonQuote(v[i]);
             } else if constexpr (std::is_same_v<V, double>) {
-              out << JsonNumber(v[i], DoubleFormat::kDigits17);
+              out << JsonNumber(v[i]);
             } else {
               out << v[i];
             }
@@ -80,7 +80,7 @@ void WriteJson(const AnalysisResult& r, std::ostream& out) {
         << ",\"seed\":" << tr.seed << ",\"n_probes\":" << tr.n_probes
         << ",\"n_valid\":" << tr.n_valid << ",\"changepoint_step_lo\":" << cp.first
         << ",\"changepoint_step_hi\":" << cp.second
-        << ",\"pvalue\":" << JsonNumber(tr.pvalue, DoubleFormat::kDigits17)
+        << ",\"pvalue\":" << JsonNumber(tr.pvalue)
         << ",\"significant\":" << (tr.significant ? "true" : "false")
         << ",\"note\":" << JsonQuote(tr.note) << "}";
   }
@@ -96,9 +96,9 @@ void WriteJson(const AnalysisResult& r, std::ostream& out) {
     const auto& x = r.tests[i];
     out << (i ? "," : "") << "{\"family\":" << JsonQuote(x.family)
         << ",\"description\":" << JsonQuote(x.description) << ",\"test\":" << JsonQuote(x.test)
-        << ",\"n\":" << x.n << ",\"statistic\":" << JsonNumber(x.statistic, DoubleFormat::kDigits17)
-        << ",\"pvalue\":" << JsonNumber(x.pvalue, DoubleFormat::kDigits17)
-        << ",\"pvalue_adjusted\":" << JsonNumber(x.pvalue_adjusted, DoubleFormat::kDigits17)
+        << ",\"n\":" << x.n << ",\"statistic\":" << JsonNumber(x.statistic)
+        << ",\"pvalue\":" << JsonNumber(x.pvalue)
+        << ",\"pvalue_adjusted\":" << JsonNumber(x.pvalue_adjusted)
         << ",\"rejected\":" << (x.rejected ? "true" : "false") << "}";
   }
   out << "],\"notes\":[";

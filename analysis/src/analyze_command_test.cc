@@ -391,9 +391,9 @@ TEST(AnalyzeCommandTest, FlatJsonAndConfigErrors) {
   EXPECT_EQ(all.min_delta, 0.01);
 }
 
-// AnalysisOptions' defaults (trace_set.h) are the catalog's (spec/keys_analysis.cc): from options
+// AnalysisOptions() takes its defaults from the catalog (spec/keys_analysis.cc): from options
 // that differ from the defaults in every field, setting every analysis key to its catalog
-// default gives back a default AnalysisOptions.
+// default through a stored config gives back a default AnalysisOptions, field by field.
 TEST(AnalyzeCommandTest, AnalysisOptionsDefaultsAreTheCatalogDefaults) {
   AnalysisOptions o;
   ASSERT_TRUE(ApplyAnalysisConfig(kEveryKeyNotDefault, &o).ok());

@@ -65,7 +65,7 @@ Status CheckRange(const KeySpec& spec, double v, const std::string& shown,
   if (low || high || std::isnan(v)) {
     return Status::InvalidArgument(Prefixed(
         where,
-        spec.key + " = " + shown + " is out of range; valid: " + Bounds(spec, FormatDouble)));
+        spec.key + " = " + shown + " is out of range; valid: " + Bounds(spec, CanonicalDouble)));
   }
   return Status::Ok();
 }
@@ -236,9 +236,9 @@ Status CheckValue(const KeySpec& spec, const Value& value, const std::string& wh
   if (const auto* d = std::get_if<double>(&v)) {
     if (!std::isfinite(*d)) {
       return Status::InvalidArgument(
-          Prefixed(where, spec.key + " = " + FormatDouble(*d) + " is not a finite number"));
+          Prefixed(where, spec.key + " = " + CanonicalDouble(*d) + " is not a finite number"));
     }
-    return CheckRange(spec, *d, FormatDouble(*d), where);
+    return CheckRange(spec, *d, CanonicalDouble(*d), where);
   }
   if (const auto* s = std::get_if<std::string>(&v)) return CheckChoice(spec, *s, where);
   if (const auto* l = std::get_if<std::vector<std::string>>(&v)) return CheckList(spec, *l, where);

@@ -17,7 +17,7 @@ std::string Join(const std::vector<std::string>& v, const std::string& sep) {
 }  // namespace
 
 // The %g layout (kShortestG) is what job ids and config hashes are made of: it must never change.
-std::string FormatDouble(double v) {
+std::string CanonicalDouble(double v) {
   std::string s = JsonNumber(v, DoubleFormat::kShortestG);
   if (std::isfinite(v) && s.find_first_of(".eEn") == std::string::npos) s += ".0";
   return s;
@@ -27,7 +27,7 @@ std::string Value::Canonical() const {
   struct V {
     std::string operator()(bool b) const { return b ? "true" : "false"; }
     std::string operator()(int64_t i) const { return std::to_string(i); }
-    std::string operator()(double d) const { return FormatDouble(d); }  // exact, shortest
+    std::string operator()(double d) const { return CanonicalDouble(d); }  // exact, shortest
     std::string operator()(const std::string& s) const { return JsonQuote(s); }
     std::string operator()(const std::vector<std::string>& l) const {
       std::vector<std::string> q;
@@ -39,7 +39,7 @@ std::string Value::Canonical() const {
 }
 
 std::string Value::Display() const {
-  if (const double* d = std::get_if<double>(&v_)) return FormatDouble(*d);
+  if (const double* d = std::get_if<double>(&v_)) return CanonicalDouble(*d);
   if (const auto* s = std::get_if<std::string>(&v_)) return *s;
   if (const auto* l = std::get_if<std::vector<std::string>>(&v_)) return "[" + Join(*l, ", ") + "]";
   return Canonical();

@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <sstream>
 
 #include "phasesweep/analysis/descriptive.h"
+#include "phasesweep/base/number_format.h"
 
 namespace phasesweep::analysis {
 namespace {
@@ -23,13 +23,6 @@ double SmoothedNoiseFactor(double sigma) {
     sw2 += w * w;
   }
   return std::sqrt(sw2) / sw;
-}
-
-std::string FormatDouble(double v) {
-  std::ostringstream os;
-  os.precision(6);
-  os << v;
-  return os.str();
 }
 
 void SetInterval(Transition& t, const std::vector<std::int64_t>& steps,

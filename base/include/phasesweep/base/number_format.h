@@ -1,6 +1,7 @@
 // The one formatter of doubles as decimal text, for JSON, CSV, printed results and the hparams
-// text that job ids are hashed from. New output uses kShortest. The other two formats exist
-// because text already written with them must not change by a byte:
+// text that job ids are hashed from. Everything printed or written uses kShortest. The other two
+// layouts are identities, hashed rather than read, kept because existing ids and checkpoints
+// must not change by a byte:
 //
 //  - kShortestG is the form inside every job id and config hash (the plan hashes the hparams
 //    text, e.g. {"optimizer.lr":0.0001}). It has the fewest significant digits that read back
@@ -9,8 +10,8 @@
 //    (kShortest: "1e-04"), 1e21 is "1e+21" in both. It is computed the way ids were always
 //    computed (the smallest %.Ng precision that strtod reads back as v), never through
 //    std::to_chars, so that ids cannot move; base/tests/number_format_test.cc pins both forms.
-//  - kDigits17 is printf's %.17g: `analyze --json`, `stats similarity|rank` and the training
-//    spec fingerprint in checkpoints. It reads back exactly but is not the shortest.
+//  - kDigits17 is printf's %.17g, the training spec fingerprint in checkpoints (a different
+//    layout would make every existing checkpoint look like another run's).
 #pragma once
 
 #include <string>

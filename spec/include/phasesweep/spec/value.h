@@ -45,7 +45,9 @@ class Value {
   Storage v_;
 };
 
-// Shortest text that reads back as exactly `v`, always recognisable as a real number ("1.0").
-std::string FormatDouble(double v);
+// The canonical text of a double in job ids, config hashes and config messages: the shortest
+// that reads back as exactly `v` in printf's %g layout (base's DoubleFormat::kShortestG, frozen
+// because job ids are hashed from it), always recognisable as a real number ("1.0", "1e+02").
+std::string CanonicalDouble(double v);
 
 }  // namespace phasesweep::spec
