@@ -49,8 +49,8 @@ TEST(StatsCli, WiringFilesStdinAndErrors) {
   r = Phasesweep("stats test wilcoxon", "1 2 abc\n");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
-            "phasesweep: error: <stdin> line 1, token 3: 'abc' is not a number (expected a "
-            "finite decimal number)\n");
+            "phasesweep: error: <stdin> line 1, field 3: 'abc' is not a finite number (fields are "
+            "decimal numbers separated by commas or blanks; start comment lines with '#')\n");
   r = Phasesweep("stats changepoints --pen x1", "1 2 3");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "phasesweep: error: --pen: 'x1' is not a number\n");

@@ -2,50 +2,24 @@
 #include "phasesweep/analysis/stats_commands.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "phasesweep/analysis/changepoint.h"
 #include "phasesweep/analysis/hypothesis_tests.h"
 #include "phasesweep/analysis/multiple_testing.h"
 #include "phasesweep/base/json.h"
+#include "phasesweep/base/number_rows.h"
 
 namespace phasesweep::analysis {
 namespace {
 
-// Reads the numbers of every non-blank, non-comment line.
+// The numbers of every row (the stats input grammar, base/number_rows.h).
 Result<std::vector<std::vector<double>>> ReadLines(std::istream& in, const std::string& name) {
+  Result<std::vector<NumberRow>> rows = ReadNumberRows(in, name);
+  if (!rows.ok()) return rows.status();
   std::vector<std::vector<double>> lines;
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::istringstream tokens(line);
-    std::string token;
-    std::vector<double> values;
-    int token_no = 0;
-    bool comment = false;
-    while (tokens >> token) {
-      if (token_no == 0 && token[0] == '#') {
-        comment = true;
-        break;
-      }
-      ++token_no;
-      char* end = nullptr;
-      const double v = std::strtod(token.c_str(), &end);
-      if (end == token.c_str() || *end != '\0' || !std::isfinite(v)) {
-        return Status::InvalidArgument(name + " line " + std::to_string(line_no) + ", token " +
-                                       std::to_string(token_no) + ": '" + token +
-                                       "' is not a number (expected a finite decimal number)");
-      }
-      values.push_back(v);
-    }
-    if (!comment && !values.empty()) lines.push_back(std::move(values));
-  }
-  if (in.bad()) return Status::IOError(name + ": read error");
+  for (NumberRow& row : *rows) lines.push_back(std::move(row.values));
   return lines;
 }
 

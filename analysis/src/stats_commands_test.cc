@@ -75,7 +75,8 @@ TEST(StatsChangepoints, BadInputNamesLineAndToken) {
   Changepoints(q, "1 2 3\n4 x5 6\n", &s);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(s.message(),
-            "series.txt line 2, token 2: 'x5' is not a number (expected a finite decimal number)");
+            "series.txt line 2, field 2: 'x5' is not a finite number (fields are decimal numbers "
+            "separated by commas or blanks; start comment lines with '#')");
   EXPECT_EQ(s.ExitCode(), 2);
   Changepoints(q, "1 nan 3\n", &s);
   EXPECT_EQ(s.ExitCode(), 2);
@@ -163,7 +164,8 @@ TEST(StatsTest, BadInput) {
   EXPECT_EQ(s.ExitCode(), 2);
   TestText({"wilcoxon", "two-sided", "auto", false, "d.txt"}, "1 2 3;\n", &s);
   EXPECT_EQ(s.message(),
-            "d.txt line 1, token 3: '3;' is not a number (expected a finite decimal number)");
+            "d.txt line 1, field 3: '3;' is not a finite number (fields are decimal numbers "
+            "separated by commas or blanks; start comment lines with '#')");
 }
 
 TEST(StatsAdjust, HolmAndBh) {

@@ -101,16 +101,16 @@ Status RunSimilarity(const SimilarityRequest& request, std::istream& a_in, std::
   if (!std::isfinite(value)) {
     return Status::InvalidArgument(std::string(name) + " of " + request.a_name + " and " +
                                    request.b_name + " is undefined (got " +
-                                   FormatDouble(value, DoubleFormat::kDigits17) + ")");
+                                   FormatDouble(value) + ")");
   }
   if (request.json) {
     out << "{\"measure\":\"" << name
-        << "\",\"value\":" << FormatDouble(value, DoubleFormat::kDigits17)
+        << "\",\"value\":" << FormatDouble(value)
         << ",\"a\":" << JsonQuote(request.a_name) << ",\"b\":" << JsonQuote(request.b_name)
         << ",\"rows\":" << rows << ",\"a_columns\":" << a->size(1)
         << ",\"b_columns\":" << b->size(1) << "}\n";
   } else {
-    out << FormatDouble(value, DoubleFormat::kDigits17) << "\n";
+    out << FormatDouble(value) << "\n";
   }
   return Status::Ok();
 }
@@ -147,15 +147,15 @@ Status RunRank(const RankRequest& request, std::istream& a_in, std::ostream& out
   if (!std::isfinite(value)) {
     return Status::InvalidArgument(std::string(name) + " of " + request.name +
                                    " is undefined (got " +
-                                   FormatDouble(value, DoubleFormat::kDigits17) + ")");
+                                   FormatDouble(value) + ")");
   }
   if (request.json) {
     out << "{\"measure\":\"" << name
-        << "\",\"value\":" << FormatDouble(value, DoubleFormat::kDigits17)
+        << "\",\"value\":" << FormatDouble(value)
         << ",\"file\":" << JsonQuote(request.name) << ",\"rows\":" << a->size(0)
         << ",\"columns\":" << a->size(1) << "}\n";
   } else {
-    out << FormatDouble(value, DoubleFormat::kDigits17) << "\n";
+    out << FormatDouble(value) << "\n";
   }
   return Status::Ok();
 }

@@ -1,13 +1,15 @@
 // `phasesweep stats changepoints | test | adjust`: the change-point detectors, the classical tests
 // and the multiple-testing adjustments of this library applied to any numbers.
 //
-// Input is text: numbers separated by whitespace; blank lines and lines starting with '#' are
-// skipped. changepoints reads one series (any layout); test reads one sample (group) per line
-// (binom: one line "k n p0"); adjust reads p-values in any layout. Every token must be a finite
-// decimal number: otherwise InvalidArgument "<input> line L, token T: 'x' is not a number".
+// Input is rows of numbers in the one grammar of every stats subcommand (base/number_rows.h:
+// fields separated by commas or blanks, blank lines and '#' lines skipped). changepoints reads
+// one series (any layout); test reads one sample (group) per line (binom: one line "k n p0");
+// adjust reads p-values in any layout. Every field must be a finite decimal number: otherwise
+// InvalidArgument "<input> line L, field F: 'x' is not a finite number ...".
 // Text output: changepoints prints the breakpoints space-separated on one line; test prints
 // "statistic=<v> pvalue=<v>"; adjust prints one adjusted p-value per line in input order. Numbers
-// are printed as the shortest decimal that reads back to the same double. --json prints one JSON
+// are printed as the shortest decimal that reads back to the same double (FormatDouble), as in
+// every stats subcommand. --json prints one JSON
 // object instead (NaN as null).
 //
 // The command logic is plain functions on streams (tested directly); the command line (app/)

@@ -2,8 +2,9 @@
 // representation_metrics.h applied to anyone's activations, read from CSV matrices
 // (rows = examples, columns = features).
 //
-// CSV accepted: one row per line, fields separated by ',', spaces around a field ignored, '\r\n'
-// line ends accepted; blank lines and lines starting with '#' (e.g. numpy.savetxt's header) are
+// Input: the one grammar of every stats subcommand (base/number_rows.h): one row per line, fields
+// separated by ',' or blanks (so numpy.savetxt's output reads with any delimiter), '\r\n' line
+// ends accepted; blank lines and lines starting with '#' (e.g. numpy.savetxt's header) are
 // skipped. Every field must be a finite number and every row must have as many fields as the
 // first. The command logic is plain functions on streams (tested directly); the command line
 // (app/) opens the files and prints a failed Status: exit 2 for input the user must fix
@@ -26,8 +27,8 @@ struct SimilarityRequest {
   bool json = false;
 };
 // Writes the similarity of matrices A and B: CKA needs equal row counts (same examples), cosine
-// (of the flattened matrices) equal shapes. Text output is the value alone with 17 significant
-// digits; JSON is one object {"measure", "value", "a", "b", "rows", "a_columns", "b_columns"}.
+// (of the flattened matrices) equal shapes. Text output is the value alone, the shortest decimal
+// that reads back to the same double (FormatDouble, as in every stats subcommand); JSON is one object {"measure", "value", "a", "b", "rows", "a_columns", "b_columns"}.
 Status RunSimilarity(const SimilarityRequest& request, std::istream& a, std::istream& b,
                      std::ostream& out);
 
