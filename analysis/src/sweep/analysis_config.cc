@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -169,6 +170,30 @@ Result<Value> ValueOf(const spec::KeySpec& row, const YAML::Node& n) {
 }
 
 }  // namespace
+
+namespace {
+
+// Each analysis key's catalog default, parsed and stored like a config's value. A default the
+// setters refuse is a defect of the catalog, caught by every analysis test.
+void ApplyCatalogDefaults(AnalysisOptions* o) {
+  for (const spec::KeySpec* k : spec::SectionKeys("analysis")) {
+    Result<Value> value = ValueOf(*k, YAML::Load(k->default_yaml));
+    const std::string name = k->key.substr(std::string("analysis.").size());
+    Status st = value.ok() ? Setters().at(name)(*value, o) : value.status();
+    if (!st.ok()) throw std::logic_error("catalog default of " + k->key + ": " + st.message());
+  }
+}
+
+}  // namespace
+
+const AnalysisOptions& CatalogAnalysisDefaults() {  // built once
+  static AnalysisOptions* const defaults = new AnalysisOptions(AnalysisOptions::Unset{});
+  static const bool filled = (ApplyCatalogDefaults(defaults), true);
+  (void)filled;
+  return *defaults;
+}
+
+AnalysisOptions::AnalysisOptions() : AnalysisOptions(CatalogAnalysisDefaults()) {}
 
 std::vector<std::string> AnalysisConfigKeys() {
   std::vector<std::string> names;

@@ -51,43 +51,50 @@ struct OrderingPair {
 Result<OrderingPair> ParseOrderingPair(std::string_view text);
 std::string FormatOrderingPair(const OrderingPair& pair);
 
+// What `analyze` does. Every field is one key of the configuration's analysis section, and its
+// default is that key's default in the catalog (spec/src/keys_analysis.cc, docs/CONFIG.md): the
+// constructor applies each catalog default through the same setters as a stored config
+// (analysis_config.cc), so the defaults live in the catalog alone.
 struct AnalysisOptions {
-  // Metrics to analyse; empty = every stored metric. Hypotheses that name a metric outside this
-  // set, or absent from the file, are skipped with a note.
+  AnalysisOptions();  // the catalog's defaults
+
+  // Metrics to analyse (analysis.metrics); empty = every stored metric. Hypotheses that name a
+  // metric outside this set, or absent from the file, are skipped with a note.
   std::vector<std::string> metrics;
   // Change points and transition definitions (TransitionOptions::threshold is ignored here: the
   // rules below are matched to metrics by name).
   TransitionOptions transition;
-  std::vector<ThresholdRule> thresholds = {{"test_acc", true, 0.9, 3},
-                                           {"emb_cos_prev", true, 0.98, 3}};
-  std::vector<OrderingPair> orderings = {
-      {"emb_cos_prev", TransitionKind::kChangePoint, "test_acc", TransitionKind::kChangePoint},
-      {"emb_cos_prev", TransitionKind::kChangePoint, "train_loss", TransitionKind::kSettle},
-      {"cka_prev", TransitionKind::kChangePoint, "test_acc", TransitionKind::kChangePoint}};
-  Alternative ordering_alternative = Alternative::kTwoSided;  // kLess: A precedes B
+  std::vector<ThresholdRule> thresholds;  // analysis.thresholds
+  std::vector<OrderingPair> orderings;    // analysis.pairs
+  Alternative ordering_alternative{};     // kLess: A precedes B
   // Three-phase (volatile -> transitional -> stable) classification applies to these.
-  std::vector<std::string> stability_metrics = {"emb_cos_prev", "cka_prev"};
+  std::vector<std::string> stability_metrics;
   // A job is a control when hparams[control_key] is true/1/yes (case-insensitive).
-  std::string control_key = "task.random_labels";
+  std::string control_key;
   // Hyperparameter effects use this transition of every analysed metric.
-  TransitionKind effect_kind = TransitionKind::kChangePoint;
+  TransitionKind effect_kind{};
   // Early-stopping counterfactual: patience on `early_stop_metric` (lower is better), compared
   // with the `early_stop_reference` transition of the same job.
-  std::string early_stop_metric = "test_loss";
-  int patience = 10;  // probes without an improvement larger than min_delta
-  double min_delta = 0.0;
-  std::string early_stop_reference = "emb_cos_prev";
-  TransitionKind early_stop_reference_kind = TransitionKind::kChangePoint;
+  std::string early_stop_metric;
+  int patience{};  // probes without an improvement larger than min_delta
+  double min_delta{};
+  std::string early_stop_reference;
+  TransitionKind early_stop_reference_kind{};
 
-  double alpha = 0.05;
-  Adjustment adjust = Adjustment::kHolm;
-  SurrogateMethod surrogate = SurrogateMethod::kAr1;
-  int surrogates = 199;  // per trace; 0 skips significance (and the binomial tests)
-  int bootstrap = 2000;  // resamples for BCa intervals
-  double confidence = 0.95;
-  std::uint64_t seed = 0;
-  int threads = 0;    // 0: std::thread::hardware_concurrency(); results do not depend on it
-  bool bands = true;  // per-step summary bands
+  double alpha{};
+  Adjustment adjust{};
+  SurrogateMethod surrogate{};
+  int surrogates{};  // per trace; 0 skips significance (and the binomial tests)
+  int bootstrap{};   // resamples for BCa intervals
+  double confidence{};
+  std::uint64_t seed{};
+  int threads{};  // 0: std::thread::hardware_concurrency(); results do not depend on it
+  bool bands{};   // per-step summary bands
+
+ private:
+  struct Unset {};
+  explicit AnalysisOptions(Unset) {}
+  friend const AnalysisOptions& CatalogAnalysisDefaults();
 };
 
 // InvalidArgument naming the first bad option.
