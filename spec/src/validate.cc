@@ -84,6 +84,17 @@ Status ValidateProbes(const ProbeSpec& probes, const TaskInfo& task) {
   return Status::Ok();
 }
 
+Status ValidateProbeMetrics(const PackSpec& pack, const TaskInfo& task) {
+  for (const std::string& metric : pack.probes.metrics) {
+    for (const ProbeInfo& p : ProbeCatalog()) {
+      if (p.name != metric || p.applies == nullptr) continue;
+      Status s = p.applies(pack, task);
+      if (!s.ok()) return s.WithContext("probes.metrics: '" + metric + "'");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<TaskInfo> ValidatePack(const PackSpec& pack) {
   if (pack.members.empty()) {
     return Status::InvalidArgument("pack " + pack.pack_id + " has no members");
@@ -98,6 +109,7 @@ Result<TaskInfo> ValidatePack(const PackSpec& pack) {
   PHASESWEEP_RETURN_IF_ERROR(ValidateTraining(pack.training, *task));
   PHASESWEEP_RETURN_IF_ERROR(ValidateOptimizer(pack.optimizer, pack.members, pack.training.steps));
   PHASESWEEP_RETURN_IF_ERROR(ValidateProbes(pack.probes, *task));
+  PHASESWEEP_RETURN_IF_ERROR(ValidateProbeMetrics(pack, *task));
   return task;
 }
 

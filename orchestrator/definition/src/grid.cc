@@ -5,7 +5,7 @@
 #include "phasesweep/orchestrator/config.h"
 #include "phasesweep/orchestrator/plan.h"
 #include "phasesweep/orchestrator/sweep_grammar.h"
-#include "phasesweep/worker/trainer.h"
+#include "phasesweep/spec/validate.h"
 
 namespace phasesweep::orchestrator {
 
@@ -73,15 +73,15 @@ std::map<std::string, Value> ResolvePoint(const SweepSpec& spec, const GridPoint
 }
 
 Status ValidateResolved(const std::map<std::string, Value>& r, const std::string& where) {
-  // The one rule set (spec/validate.h) and whether each probe applies to this task and model
-  // (the worker's registry is the one place that knows): what the worker checks before training.
-  worker::PackSpec pack = PackSpecFromResolved(r);
-  worker::MemberSpec member;
+  // The one rule set (spec/validate.h), including whether each probe applies to this task and
+  // model: what the worker checks again before training.
+  spec::PackSpec pack = PackSpecFromResolved(r);
+  spec::MemberSpec member;
   member.job_id = "validation";
   member.scalars = ScalarsFromResolved(r);
   pack.members.push_back(member);
-  if (Status s = worker::ValidatePackSpec(pack); !s.ok()) {
-    return Status::InvalidArgument(where + ": " + s.message());
+  if (Result<spec::TaskInfo> task = spec::ValidatePack(pack); !task.ok()) {
+    return Status::InvalidArgument(where + ": " + task.status().message());
   }
   return Status::Ok();
 }

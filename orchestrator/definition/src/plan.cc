@@ -7,6 +7,7 @@
 #include <set>
 
 #include "phasesweep/base/hash.h"
+#include "phasesweep/spec/task.h"
 
 namespace phasesweep::orchestrator {
 namespace {
@@ -32,35 +33,23 @@ std::string PackName(size_t i) {
 }  // namespace
 
 // Both from the catalog's bindings: each key fills its own member (spec/catalog.h).
-worker::PackSpec PackSpecFromResolved(const std::map<std::string, Value>& r) {
-  worker::PackSpec p;
-  worker::MemberOptimizerScalars unused;
+spec::PackSpec PackSpecFromResolved(const std::map<std::string, Value>& r) {
+  spec::PackSpec p;
+  spec::MemberOptimizerScalars unused;
   spec::FillSections(r, &p, &unused);
   return p;
 }
 
-worker::MemberOptimizerScalars ScalarsFromResolved(const std::map<std::string, Value>& r) {
-  worker::PackSpec unused;
-  worker::MemberOptimizerScalars m;
+spec::MemberOptimizerScalars ScalarsFromResolved(const std::map<std::string, Value>& r) {
+  spec::PackSpec unused;
+  spec::MemberOptimizerScalars m;
   spec::FillSections(r, &unused, &m);
   return m;
 }
 
-int64_t EstimateMemberBytes(const worker::PackSpec& spec) {
+int64_t EstimateMemberBytes(const spec::PackSpec& spec, const spec::TaskInfo& task) {
   const auto& m = spec.model;
-  const auto& t = spec.task;
-  int64_t vocab = 0, seq = 0, n_train = t.n_train;
-  if (t.name == "modular_arithmetic") {
-    vocab = t.p + 1;
-    seq = 3;
-    n_train = static_cast<int64_t>(t.train_fraction * static_cast<double>(t.p * t.p));
-  } else if (t.name == "sparse_parity") {
-    vocab = 2;
-    seq = t.n_bits;
-  } else {
-    vocab = t.vocab + 2;
-    seq = t.seq_len;
-  }
+  const int64_t vocab = task.vocab, seq = task.seq_len, n_train = task.n_train;
   int64_t params = 0, act_per_example = 0;
   if (m.name == "transformer") {
     params = vocab * m.d_model * (m.tied_unembed ? 1 : 2) + seq * m.d_model +
@@ -71,7 +60,8 @@ int64_t EstimateMemberBytes(const worker::PackSpec& spec) {
     const int64_t position = 8 * m.d_model + 2 * m.d_mlp + 2 * m.heads * seq;
     act_per_example = (m.layers - 1) * seq * position + 2 * seq * m.d_model + position;
   } else {
-    const int64_t in = t.name == "sparse_parity" ? t.n_bits : seq * vocab;
+    // sparse_parity feeds its bits as they are, the other tasks one-hot tokens.
+    const int64_t in = spec.task.name == "sparse_parity" ? seq : seq * vocab;
     params =
         in * m.width + (m.depth - 1) * m.width * m.width + m.width * std::max<int64_t>(vocab, 2);
     act_per_example = 4 * m.depth * m.width;
@@ -96,7 +86,7 @@ Result<SweepPlan> MakePlan(const SweepSpec& sweep, const PlanOptions& options) {
   // Group jobs by everything that must be shared inside a pack, in first-seen order.
   std::vector<std::string> group_order;
   std::map<std::string, std::vector<size_t>> groups;
-  std::map<std::string, worker::PackSpec> group_spec;
+  std::map<std::string, spec::PackSpec> group_spec;
   std::set<std::string> ids;
   std::vector<std::map<std::string, Value>> resolved_of_job;
   for (const GridPoint& point : plan.points) {
@@ -129,8 +119,10 @@ Result<SweepPlan> MakePlan(const SweepSpec& sweep, const PlanOptions& options) {
   const int64_t requested = sweep.base.at("training.pack").AsInt();  // 0 = auto
   for (const std::string& g : group_order) {
     const auto& members = groups[g];
-    const worker::PackSpec& proto = group_spec[g];
-    const int64_t member_bytes = EstimateMemberBytes(proto);
+    const spec::PackSpec& proto = group_spec[g];
+    Result<spec::TaskInfo> task = spec::DescribeTask(proto.task);  // validated with the grid
+    if (!task.ok()) return task.status();
+    const int64_t member_bytes = EstimateMemberBytes(proto, *task);
     int64_t cap = requested;
     if (cap == 0) {
       cap = std::clamp<int64_t>(options.memory_budget_bytes / std::max<int64_t>(member_bytes, 1), 1,
@@ -151,7 +143,7 @@ Result<SweepPlan> MakePlan(const SweepSpec& sweep, const PlanOptions& options) {
       for (int64_t j = lo; j < hi; ++j) {
         const size_t job = members[j];
         const auto& r = resolved_of_job[job];
-        worker::MemberSpec m;
+        spec::MemberSpec m;
         m.job_id = plan.jobs[job].id;
         m.seed = plan.jobs[job].seed;
         m.scalars = ScalarsFromResolved(r);

@@ -112,7 +112,11 @@ TEST(PlanTest, AutoPackSpreadsOverRanks) {
 TEST(PlanTest, MemoryEstimateGrowsWithModel) {
   SweepPlan small = PlanOf(kA, {});
   SweepPlan big = PlanOf(kA, {"model.d_model=64", "model.d_mlp=256"});
-  EXPECT_GT(EstimateMemberBytes(big.packs[0].spec), EstimateMemberBytes(small.packs[0].spec));
+  auto bytes = [](const SweepPlan& plan) {
+    const spec::PackSpec& spec = plan.packs[0].spec;
+    return EstimateMemberBytes(spec, *spec::DescribeTask(spec.task));
+  };
+  EXPECT_GT(bytes(big), bytes(small));
 }
 
 TEST(ListPlanTest, PrintsJobsTableAndJson) {

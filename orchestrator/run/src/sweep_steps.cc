@@ -49,7 +49,7 @@ std::vector<size_t> PendingPacks(SweepPlan& plan, const std::set<std::string>& f
   for (size_t p = 0; p < plan.packs.size(); ++p) {
     Pack& pack = plan.packs[p];
     std::vector<size_t> keep_jobs;
-    std::vector<worker::MemberSpec> keep_members;
+    std::vector<spec::MemberSpec> keep_members;
     for (size_t m = 0; m < pack.job_index.size(); ++m) {
       if (finished.count(plan.jobs[pack.job_index[m]].id)) continue;
       keep_jobs.push_back(pack.job_index[m]);

@@ -37,9 +37,6 @@ void PutIfWanted(const std::vector<std::string>& wanted, const char* metric,
 // step, where there is none (docs/METRICS.md).
 torch::Tensor NoPreviousProbe(int64_t members, torch::Device device);
 
-// OK when the probe batch, min(probes.batch, n_train), has at least `needed` examples; else
-// "needs a probe batch of at least <needed> examples, got <rows>".
-Status NeedsProbeRows(const PackSpec& spec, const TaskInfo& task, int64_t needed);
 
 // Applies `fn` ([A, ...] -> [A]) to the members ctx measures (alive ones) only, and returns a
 // float64 [K] on x's device with NaN for the others: a diverged member's NaN weights never reach

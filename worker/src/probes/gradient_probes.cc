@@ -98,9 +98,6 @@ ProbeDescriptor GradientProbeDescriptor() {
   ProbeDescriptor d;
   d.name = "gradient";
   d.metrics = {"grad_norm", "grad_noise_scale"};
-  d.applies = [](const PackSpec& spec, const TaskInfo& task, const std::string&) {
-    return NeedsProbeRows(spec, task, 2);
-  };
   d.create = [](const ProbeSetup& setup) -> std::unique_ptr<Probe> {
     return std::make_unique<GradientProbe>(setup.metrics);
   };

@@ -27,13 +27,6 @@ void PutIfWanted(const std::vector<std::string>& wanted, const char* metric,
   if (Wants(wanted, metric)) (*out)[metric] = value();
 }
 
-Status NeedsProbeRows(const PackSpec& spec, const TaskInfo& task, int64_t needed) {
-  const int64_t rows = std::min(spec.probes.batch, task.n_train);
-  if (rows >= needed) return Status::Ok();
-  return Status::InvalidArgument("needs a probe batch of at least " + std::to_string(needed) +
-                                 " examples, got " + std::to_string(rows));
-}
-
 torch::Tensor NoPreviousProbe(int64_t members, torch::Device device) {
   return torch::full({members}, std::numeric_limits<double>::quiet_NaN(),
                      torch::TensorOptions().dtype(torch::kFloat64).device(device));
@@ -98,7 +91,7 @@ std::vector<std::string> ProbeRegistry::MetricNames() const {
   return names;
 }
 
-Status ProbeRegistry::Validate(const PackSpec& spec, const TaskInfo& task) const {
+Status ProbeRegistry::Validate(const PackSpec& spec) const {
   std::set<std::string> seen;
   for (const std::string& m : spec.probes.metrics) {
     if (!seen.insert(m).second) {
@@ -114,10 +107,6 @@ Status ProbeRegistry::Validate(const PackSpec& spec, const TaskInfo& task) const
       return Status::InvalidArgument("probes.metrics: '" + m +
                                      "' is not a metric; valid: " + valid);
     }
-    if (owner->applies) {
-      Status s = owner->applies(spec, task, m);
-      if (!s.ok()) return s.WithContext("probes.metrics: '" + m + "'");
-    }
   }
   return Status::Ok();
 }
@@ -125,7 +114,7 @@ Status ProbeRegistry::Validate(const PackSpec& spec, const TaskInfo& task) const
 Result<std::vector<std::unique_ptr<Probe>>> ProbeRegistry::Create(const PackSpec& spec,
                                                                   const TaskInfo& task,
                                                                   torch::Device device) const {
-  PHASESWEEP_RETURN_IF_ERROR(Validate(spec, task));
+  PHASESWEEP_RETURN_IF_ERROR(Validate(spec));
   std::vector<std::unique_ptr<Probe>> probes;
   for (const ProbeDescriptor& d : descriptors_) {
     ProbeSetup setup;

@@ -92,14 +92,6 @@ ProbeDescriptor RepresentationProbeDescriptor() {
   d.name = "representation";
   d.metrics = {"cka_prev",   "cka_init", "eff_rank", "stable_rank", "participation_ratio",
                "silhouette", "nc1"};
-  d.applies = [](const PackSpec& spec, const TaskInfo& task, const std::string& metric) -> Status {
-    // probes.cka is one of the catalog's estimators (spec::ValidatePack checked it).
-    if (metric.rfind("cka_", 0) == 0 &&
-        CkaEstimatorFromName(spec.probes.cka) == CkaEstimator::kDebiased) {
-      return NeedsProbeRows(spec, task, 4);
-    }
-    return NeedsProbeRows(spec, task, 2);
-  };
   d.create = [](const ProbeSetup& setup) -> std::unique_ptr<Probe> {
     return std::make_unique<RepresentationProbe>(
         setup.metrics, setup.spec->probes.representation,

@@ -109,15 +109,6 @@ ProbeDescriptor WeightProbeDescriptor() {
                "weight_norm",     "emb_eff_rank",
                "emb_stable_rank", "emb_participation_ratio",
                "fourier_gini"};
-  d.applies = [](const PackSpec& spec, const TaskInfo&, const std::string& metric) -> Status {
-    if (metric == "fourier_gini" && spec.task.name != "modular_arithmetic") {
-      return Status::InvalidArgument(
-          "applies only to task.name = modular_arithmetic (it reads the embedding of the "
-          "residues 0..p-1 over the Fourier basis of Z_p), not " +
-          spec.task.name);
-    }
-    return Status::Ok();
-  };
   d.create = [](const ProbeSetup& setup) -> std::unique_ptr<Probe> {
     // The residues 0..p-1 are the first p rows of the embedding for both models (for the mlp:
     // its first input position).

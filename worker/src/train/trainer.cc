@@ -48,7 +48,7 @@ void TuneAllocatorForTraining() {
 Status ValidatePackSpec(const PackSpec& spec, const ProbeRegistry& probes) {
   Result<TaskInfo> task = spec::ValidatePack(spec);
   if (!task.ok()) return task.status();
-  return probes.Validate(spec, *task);
+  return probes.Validate(spec);
 }
 
 PackTrainer::PackTrainer(PackSpec spec, torch::Device device, TrainerOptions options)

@@ -15,6 +15,7 @@
 
 #include "phasesweep/base/status.h"
 #include "phasesweep/spec/sections.h"
+#include "phasesweep/spec/task.h"
 #include "phasesweep/spec/value.h"
 
 namespace phasesweep::spec {
@@ -87,11 +88,14 @@ void FillSections(const std::map<std::string, Value>& resolved, PackSpec* pack,
 // The row's line in docs/CONFIG.md: | `key` | type | `default` | valid | meaning |.
 std::string DocRow(const KeySpec& spec);
 
-// The valid probe names (probes.metrics) with a line of documentation each; whether a probe
-// applies to a task or model is the worker registry's to say (worker::ProbeRegistry::Validate).
+// The valid probe names (probes.metrics) with a line of documentation each and the rule that says
+// whether the metric can be measured for a pack (null: every task and model). The rule's error
+// is the reason alone; ValidateProbeMetrics (validate.h) names the key and the metric. The worker
+// registers one probe for each of these names (worker::ProbeRegistry checks it at start-up).
 struct ProbeInfo {
   std::string name;
   std::string doc;
+  Status (*applies)(const PackSpec& pack, const TaskInfo& task) = nullptr;
 };
 const std::vector<ProbeInfo>& ProbeCatalog();
 

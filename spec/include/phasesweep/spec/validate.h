@@ -1,8 +1,7 @@
 // The one rule set of a configuration, section by section. Each Validate* checks every key of its
 // section against its catalog row (type, range, choices: catalog.h) and then the rules between
 // keys. The orchestrator calls ValidatePack on every grid point before planning anything, the
-// worker again before it trains (worker::ValidatePackSpec adds whether each probe applies), so
-// both refuse the same input with the same words. Every error is one line naming the key, the
+// worker again before it trains, so both refuse the same input with the same words. Every error is one line naming the key, the
 // value found and what is valid.
 #pragma once
 
@@ -31,8 +30,15 @@ Status ValidateTraining(const TrainingSpec& training, const TaskInfo& task);
 // the data.
 Status ValidateProbes(const ProbeSpec& probes, const TaskInfo& task);
 
-// A whole pack: at least one member, every section above, and the rules between sections
-// (in_context_copy reads token sequences, so it needs a transformer). Returns the task's shape.
+// probes.metrics against the task and model: each metric's rule in ProbeCatalog() (a test-set
+// metric needs test examples, representation and gradient metrics enough probe rows,
+// fourier_gini modular arithmetic). The error names the metric:
+// "probes.metrics: 'fourier_gini': applies only to ...".
+Status ValidateProbeMetrics(const PackSpec& pack, const TaskInfo& task);
+
+// A whole pack: at least one member, every section above, the rules between sections
+// (in_context_copy reads token sequences, so it needs a transformer) and ValidateProbeMetrics.
+// Returns the task's shape.
 Result<TaskInfo> ValidatePack(const PackSpec& pack);
 
 }  // namespace phasesweep::spec

@@ -8,9 +8,10 @@
 // init, ...) keep that state themselves and export it through SaveState/LoadState so a resumed
 // run continues bitwise.
 //
-// Adding a probe: implement Probe, then add a ProbeDescriptor to the registry in
-// probe_registry.cc (RegisterBuiltinProbes). Config validation (ProbeRegistry::Validate) then
-// knows its metric names and refuses it where it does not apply.
+// Adding a probe: implement Probe, add a ProbeDescriptor to the registry in probe_registry.cc
+// (RegisterBuiltinProbes) and a row for each of its metrics to spec::ProbeCatalog() (spec/
+// catalog.h), with the rule that refuses it where it does not apply: config validation reads
+// the catalog, the registry checks at start-up that both name the same metrics.
 #pragma once
 
 #include <torch/torch.h>
@@ -97,10 +98,6 @@ struct ProbeSetup {
 struct ProbeDescriptor {
   std::string name;                  // probe name
   std::vector<std::string> metrics;  // metric names it can produce (globally unique)
-  // Optional: an error when metric `metric` of this probe cannot run for this pack (e.g.
-  // fourier_gini on sparse_parity); called at config time, before any training. The registry
-  // prefixes the message with "probes.metrics: '<metric>': ".
-  std::function<Status(const PackSpec&, const TaskInfo&, const std::string& metric)> applies;
   std::function<std::unique_ptr<Probe>(const ProbeSetup&)> create;
 };
 
@@ -112,9 +109,10 @@ class ProbeRegistry {
   void Add(ProbeDescriptor descriptor);  // throws on a duplicate metric name
   std::vector<std::string> MetricNames() const;
 
-  // Checks spec.probes.metrics: unknown names (the error lists the valid ones), duplicates,
-  // metrics that do not apply to the task/model. Config validation calls this.
-  Status Validate(const PackSpec& spec, const TaskInfo& task) const;
+  // Checks that this registry produces spec.probes.metrics: unknown names (the error lists the
+  // valid ones), duplicates. Whether a metric applies to the task and model is the catalog's
+  // rule (spec::ValidateProbeMetrics), checked by ValidatePackSpec.
+  Status Validate(const PackSpec& spec) const;
 
   // The probes that produce spec.probes.metrics, in registry order.
   Result<std::vector<std::unique_ptr<Probe>>> Create(const PackSpec& spec, const TaskInfo& task,

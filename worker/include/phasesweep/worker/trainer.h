@@ -41,8 +41,9 @@ namespace phasesweep::worker {
 Result<torch::Device> ResolveDevice(const std::string& name, int64_t local_rank = 0);
 
 // Checks a whole pack spec without building anything: the configuration's one rule set
-// (spec::ValidatePack, what the orchestrator checks on every grid point) and whether each probe
-// applies to this task and model. Every error is one line naming the config key.
+// (spec::ValidatePack, what the orchestrator checks on every grid point, including whether each
+// probe applies to this task and model) and that `probes` produces every requested metric.
+// Every error is one line naming the config key.
 Status ValidatePackSpec(const PackSpec& spec,
                         const ProbeRegistry& probes = ProbeRegistry::Builtin());
 

@@ -1,5 +1,5 @@
 // The plan of a sweep: grid points × seeds -> jobs with stable ids -> packs of jobs that train
-// together as one ensemble (worker::PackSpec).
+// together as one ensemble (spec::PackSpec).
 //
 // Job id: the first 16 hex digits of FNV-1a-64 over the canonical text of every non-runtime key's
 // resolved value (keys sorted, doubles as shortest round-trip text) and the seed. It is the same
@@ -12,7 +12,7 @@
 
 #include "phasesweep/base/status.h"
 #include "phasesweep/orchestrator/config.h"
-#include "phasesweep/worker/spec.h"
+#include "phasesweep/spec/sections.h"
 
 namespace phasesweep::orchestrator {
 
@@ -28,7 +28,7 @@ struct Job {
 struct Pack {
   std::string id;                 // "pack-0003"
   std::vector<size_t> job_index;  // into SweepPlan::jobs
-  worker::PackSpec spec;
+  spec::PackSpec spec;
   int64_t estimated_bytes = 0;  // training memory estimate for the whole pack
 };
 
@@ -52,13 +52,14 @@ struct PlanOptions {
 Result<SweepPlan> MakePlan(const SweepSpec& sweep, const PlanOptions& options);
 
 // Estimated bytes to train one member of `spec` (parameters, gradients, optimizer state, probe
-// copies and activations); the basis of training.pack = auto.
-int64_t EstimateMemberBytes(const worker::PackSpec& spec);
+// copies and activations) whose data has the shape `task` (spec::DescribeTask); the basis of
+// training.pack = auto.
+int64_t EstimateMemberBytes(const spec::PackSpec& spec, const spec::TaskInfo& task);
 
 // The per-member optimizer scalars of one resolved grid point.
-worker::MemberOptimizerScalars ScalarsFromResolved(const std::map<std::string, Value>& resolved);
+spec::MemberOptimizerScalars ScalarsFromResolved(const std::map<std::string, Value>& resolved);
 
 // The worker's view of one resolved grid point (members not filled).
-worker::PackSpec PackSpecFromResolved(const std::map<std::string, Value>& resolved);
+spec::PackSpec PackSpecFromResolved(const std::map<std::string, Value>& resolved);
 
 }  // namespace phasesweep::orchestrator

@@ -38,7 +38,7 @@ Result<bool> TrainsOnCuda(const std::string& device_name, int local_rank);
 
 // Where a pack's checkpoint lives: <results>.d/checkpoints/<hash of its member job ids>.ckpt,
 // so a rerun finds it whichever rank trains the pack, and a different packing never loads it.
-std::string CheckpointPathFor(const std::string& results_path, const worker::PackSpec& pack);
+std::string CheckpointPathFor(const std::string& results_path, const spec::PackSpec& pack);
 
 // The records of a pack's jobs, with the given status, for failed packs.
 std::vector<storage::JobRecord> FailedRecords(const SweepPlan& plan, const Pack& pack, int rank,
