@@ -111,7 +111,7 @@ TEST_F(PositiveControls, RandomLabelControlNeverJumps) {
     auto job = reader->LoadJob(js.job_id);
     ASSERT_TRUE(job.ok());
     const auto& acc = job->trace.metrics.at("test_acc");
-    const bool control = job->hparams_json.find("\"task.random_labels\":true") != std::string::npos;
+    const bool control = job->hparams.at("task.random_labels") == HparamValue::Bool(true);
     const double best = *std::max_element(acc.begin(), acc.end());
     if (control) {
       ++controls;
@@ -128,7 +128,7 @@ TEST_F(PositiveControls, RandomLabelControlNeverJumps) {
   const auto& job = Column<std::string>(traces, "job_id");
   const auto& lo = Column<std::int64_t>(traces, "threshold_step_lo");
   for (const auto& js : reader->jobs()) {
-    if (js.hparams_json.find("\"task.random_labels\":true") == std::string::npos) continue;
+    if (js.hparams.at("task.random_labels") != HparamValue::Bool(true)) continue;
     for (std::size_t i = 0; i < m.size(); ++i) {
       if (job[i] == js.job_id && m[i] == "test_acc") {
         EXPECT_EQ(lo[i], -1) << js.job_id;

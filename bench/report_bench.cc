@@ -57,8 +57,10 @@ int main(int argc, char** argv) {
       r.job_id = j.job_id;
       r.seed = j.seed;
       r.grid_index = j.grid_index;
-      r.hparams_json = "{\"optimizer.weight_decay\":" + j.hparams.at("optimizer.weight_decay") +
-                       ",\"task.random_labels\":" + j.hparams.at("task.random_labels") + "}";
+      r.hparams = {{"optimizer.weight_decay",
+                    phasesweep::HparamValue::Number(j.hparams.at("optimizer.weight_decay"))},
+                   {"task.random_labels",
+                    phasesweep::HparamValue::Bool(j.hparams.at("task.random_labels") == "true")}};
       r.trace = j.trace;
       pack.push_back(std::move(r));
       if (pack.size() == 500 || i + 1 == set.jobs.size()) {

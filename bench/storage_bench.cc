@@ -53,8 +53,9 @@ ps::JobRecord MakeJob(int64_t index, int seeds, int steps, int metrics, std::mt1
   r.seed = static_cast<uint64_t>(index % seeds);
   r.grid_index = index / seeds;
   r.job_id = "g" + std::to_string(r.grid_index) + "-s" + std::to_string(r.seed);
-  r.hparams_json = "{\"lr\":" + std::to_string(1e-3 * (1 + r.grid_index % 10)) +
-                   ",\"weight_decay\":" + std::to_string(r.grid_index / 10) + "}";
+  using phasesweep::HparamValue;
+  r.hparams = {{"lr", HparamValue::Number(std::to_string(1e-3 * (1 + r.grid_index % 10)))},
+               {"weight_decay", HparamValue::Number(std::to_string(r.grid_index / 10))}};
   r.wall_seconds = 12.5;
   r.device = "cpu";
   r.pack_id = "pack";
@@ -142,7 +143,9 @@ int main(int argc, char** argv) {
   options.provenance.config_yaml = "bench: true\n";
   for (int64_t j = 0; j < jobs; ++j) {
     options.plan.push_back({"g" + std::to_string(j / seeds) + "-s" + std::to_string(j % seeds),
-                            static_cast<uint64_t>(j % seeds), j / seeds, "{}"});
+                            static_cast<uint64_t>(j % seeds),
+                            j / seeds,
+                            {}});
   }
   auto t = Clock::now();
   auto writer = ps::ResultsWriter::Open(path, options);

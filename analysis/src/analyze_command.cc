@@ -79,8 +79,7 @@ void WriteJson(const AnalysisResult& r, std::ostream& out) {
         << ",\"metric\":" << JsonQuote(tr.metric) << ",\"grid_index\":" << tr.grid_index
         << ",\"seed\":" << tr.seed << ",\"n_probes\":" << tr.n_probes
         << ",\"n_valid\":" << tr.n_valid << ",\"changepoint_step_lo\":" << cp.first
-        << ",\"changepoint_step_hi\":" << cp.second
-        << ",\"pvalue\":" << JsonNumber(tr.pvalue)
+        << ",\"changepoint_step_hi\":" << cp.second << ",\"pvalue\":" << JsonNumber(tr.pvalue)
         << ",\"significant\":" << (tr.significant ? "true" : "false")
         << ",\"note\":" << JsonQuote(tr.note) << "}";
   }
@@ -135,24 +134,6 @@ std::optional<std::string> ConfigScalar(const std::string& yaml, const std::stri
 
 }  // namespace
 
-Result<std::map<std::string, std::string>> ParseFlatJsonObject(const std::string& json) {
-  auto bad = [&](const std::string& what) {
-    return Status::InvalidArgument("hparams_json " + json + ": " + what +
-                                   "; expected a flat object of number/string/bool values");
-  };
-  auto members = ParseJsonObject(json);
-  if (!members.ok()) return bad(members.status().message());
-  std::map<std::string, std::string> out;
-  for (auto& [key, value] : *members) {
-    if (value.kind != JsonValue::Kind::kNumber && value.kind != JsonValue::Kind::kString &&
-        value.kind != JsonValue::Kind::kBool) {
-      return bad("key " + JsonQuote(key) + " has the value " + value.text);
-    }
-    out[key] = std::move(value.text);
-  }
-  return out;
-}
-
 Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
   auto reader = storage::ResultsReader::Open(request.results_path);
   if (!reader.ok()) return reader.status();
@@ -174,9 +155,7 @@ Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out) {
     job.job_id = rec->job_id;
     job.seed = rec->seed;
     job.grid_index = rec->grid_index;
-    auto hp = ParseFlatJsonObject(rec->hparams_json);
-    if (!hp.ok()) return hp.status().WithContext(request.results_path + " job " + rec->job_id);
-    job.hparams = std::move(*hp);
+    job.hparams = HparamTexts(rec->hparams);
     if (fixed_control && !job.hparams.count(options.control_key)) {
       job.hparams[options.control_key] = *fixed_control;
     }

@@ -325,20 +325,7 @@ TEST(AnalyzeCommandTest, ShortConstantAndNaNTracesAreNotes) {
   EXPECT_EQ(Column<std::string>(FindTable(*tables, "traces"), "excluded_steps")[1], "500-590");
 }
 
-TEST(AnalyzeCommandTest, FlatJsonAndConfigErrors) {
-  auto hp = ParseFlatJsonObject(R"({"lr": 0.001, "opt":"adamw", "task.random_labels":true})");
-  ASSERT_TRUE(hp.ok()) << hp.status().message();
-  EXPECT_EQ(hp->at("lr"), "0.001");
-  EXPECT_EQ(hp->at("opt"), "adamw");
-  EXPECT_EQ(hp->at("task.random_labels"), "true");
-  EXPECT_FALSE(ParseFlatJsonObject(R"({"a": [1]})").ok());
-  EXPECT_FALSE(ParseFlatJsonObject("{\"a\" 1}").ok());
-  EXPECT_FALSE(ParseFlatJsonObject(R"({"a": null})").ok());
-  // Regression: the old reader of this function dropped the backslash of \u escapes
-  // ("caf\u00e9" became "cafu00e9"); the one reader in base/ decodes them.
-  auto escaped = ParseFlatJsonObject(R"({"opt":"caf\u00e9 \ud83d\ude00"})");
-  ASSERT_TRUE(escaped.ok()) << escaped.status().message();
-  EXPECT_EQ(escaped->at("opt"), "caf\xc3\xa9 \xf0\x9f\x98\x80");
+TEST(AnalyzeCommandTest, ConfigErrors) {
   AnalysisOptions o;
   Status st = ApplyAnalysisConfig("analysis:\n  adjust: bonferroni\n", &o);
   EXPECT_EQ(st.ExitCode(), 2);

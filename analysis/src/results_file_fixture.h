@@ -37,15 +37,19 @@ class Scratch {
   std::string path_;
 };
 
-inline std::string HparamsJson(const TraceJob& j) {
-  std::string s = "{";
+// The typed hyperparameters the plan would have made for the value texts of `j`.
+inline Hparams HparamsOf(const TraceJob& j) {
+  Hparams hp;
   for (const auto& [k, v] : j.hparams) {
-    if (s.size() > 1) s += ",";
-    const bool plain = v == "true" || v == "false" ||
-                       (!v.empty() && std::isdigit(static_cast<unsigned char>(v[0])));
-    s += "\"" + k + "\":" + (plain ? v : "\"" + v + "\"");
+    if (v == "true" || v == "false") {
+      hp[k] = HparamValue::Bool(v == "true");
+    } else if (!v.empty() && std::isdigit(static_cast<unsigned char>(v[0]))) {
+      hp[k] = HparamValue::Number(v);
+    } else {
+      hp[k] = HparamValue::String(v);
+    }
   }
-  return s + "}";
+  return hp;
 }
 
 // A done record of `j` (status and error are the caller's to change).
@@ -54,7 +58,7 @@ inline storage::JobRecord ToRecord(const TraceJob& j) {
   r.job_id = j.job_id;
   r.seed = j.seed;
   r.grid_index = j.grid_index;
-  r.hparams_json = HparamsJson(j);
+  r.hparams = HparamsOf(j);
   r.trace = j.trace;
   return r;
 }

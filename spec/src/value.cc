@@ -38,6 +38,19 @@ std::string Value::Canonical() const {
   return std::visit(V{}, v_);
 }
 
+HparamValue Value::AsHparam() const {
+  struct V {
+    HparamValue operator()(bool b) const { return HparamValue::Bool(b); }
+    HparamValue operator()(int64_t i) const { return HparamValue::Number(std::to_string(i)); }
+    HparamValue operator()(double d) const { return HparamValue::Number(CanonicalDouble(d)); }
+    HparamValue operator()(const std::string& s) const { return HparamValue::String(s); }
+    HparamValue operator()(const std::vector<std::string>& l) const {
+      return {HparamValue::Kind::kStringList, Value(Storage(l)).Canonical()};
+    }
+  };
+  return std::visit(V{}, v_);
+}
+
 std::string Value::Display() const {
   if (const double* d = std::get_if<double>(&v_)) return CanonicalDouble(*d);
   if (const auto* s = std::get_if<std::string>(&v_)) return *s;

@@ -1,7 +1,8 @@
 // The "Bad input" list, one test each: output path a directory or not writable, a
 // different config hash (writer_test.cc), a newer format version, a non-phasesweep HDF5 file, a
-// file that is not HDF5, a truncated file, a second writer (live and stale locks). Every error is
-// one line naming the file, and nothing existing is changed. Disk full is in disk_full_test.cc.
+// file that is not HDF5, a truncated file, stored hparams that are not a flat object, a second
+// writer (live and stale locks). Every error is one line naming the file, and nothing existing is
+// changed. Disk full is in disk_full_test.cc.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -193,6 +194,39 @@ TEST(BadInputTest, TruncatedFileIsRefused) {
   ExpectRefusedEverywhere(path, Status::Code::kCorruption, "truncated or damaged");
   fs::resize_file(path, 100);  // inside the superblock
   ExpectRefusedEverywhere(path, Status::Code::kCorruption, "truncated or damaged");
+}
+
+// Hyperparameters are read typed where the file is read: stored text that is not the flat object
+// the writer makes is a damaged file, reported as such (not parsed again, differently, later).
+TEST(BadInputTest, HparamsThatAreNotAFlatObjectAreCorruption) {
+  ScratchDir dir;
+  const std::string path = dir / "results.h5";
+  MakeResults(path);
+  const std::string id = testing::JobId(0, 0);
+  {
+    detail::Handle f = detail::FileOpen(path, /*writable=*/true);
+    detail::Handle jobs = detail::GroupOpen(f.get(), "jobs");
+    detail::Handle job = detail::GroupOpen(jobs.get(), id);
+    detail::WriteStringAttr(job.get(), "hparams", "{\"lr\":null}");
+  }
+  auto r = ResultsReader::Open(path);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  auto rec = r->LoadJob(id);
+  ASSERT_FALSE(rec.ok());
+  EXPECT_EQ(rec.status().code(), Status::Code::kCorruption);
+  ExpectOneLineNaming(rec.status(), path, "job " + id + " hparams: hparams {\"lr\":null}");
+  {
+    detail::Handle f = detail::FileOpen(path, /*writable=*/true);
+    detail::Handle index = detail::GroupOpen(f.get(), "index");
+    detail::WriteVarStringAt(index.get(), "hparams", 0, "[1,2]");
+  }
+  auto again = ResultsReader::Open(path);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), Status::Code::kCorruption);
+  ExpectOneLineNaming(again.status(), path, "/index/hparams of job " + id);
+  auto ledger = Ledger::Read(path);
+  ASSERT_FALSE(ledger.ok());
+  ExpectOneLineNaming(ledger.status(), path, "expected a flat object");
 }
 
 TEST(BadInputTest, ShardGivenAsResultsFileIsRefused) {

@@ -36,7 +36,7 @@ Result<Catalog> TryBuild(const std::string& results_path, bool include_shards, b
       e.job_id = std::move(index.job_id[i]);
       e.seed = index.seed[i];
       e.grid_index = index.grid_index[i];
-      e.hparams_json = std::move(index.hparams_json[i]);
+      e.hparams = std::move(index.hparams[i]);
       auto st = ParseJobStatus(index.status[i]);
       if (!st.ok()) return Status::Corruption("/index/status: " + st.status().message());
       e.status = *st;
@@ -79,7 +79,7 @@ Result<Catalog> TryBuild(const std::string& results_path, bool include_shards, b
           e.attempts = index.attempts[i];
           e.seed = index.seed[i];
           e.grid_index = index.grid_index[i];
-          e.hparams_json = std::move(index.hparams_json[i]);
+          e.hparams = std::move(index.hparams[i]);
           e.shard = path;
           continue;
         }
@@ -87,7 +87,7 @@ Result<Catalog> TryBuild(const std::string& results_path, bool include_shards, b
         e.job_id = index.job_id[i];
         e.seed = index.seed[i];
         e.grid_index = index.grid_index[i];
-        e.hparams_json = std::move(index.hparams_json[i]);
+        e.hparams = std::move(index.hparams[i]);
         e.status = *st;
         e.attempts = index.attempts[i];
         e.shard = path;

@@ -28,7 +28,7 @@ struct CatalogEntry {
   std::string job_id;
   uint64_t seed = 0;
   int64_t grid_index = 0;
-  std::string hparams_json;
+  Hparams hparams;
   JobStatus status = JobStatus::kPending;
   int32_t attempts = 0;
   bool planned = false;  // a row of the results file's /index (from the plan or merged)

@@ -46,7 +46,7 @@ Status RunStatus(const std::string& results_path, std::ostream& out) {
   for (const std::string& bad : ledger->bad_shards())
     out << "warning: unreadable shard: " << bad << "\n";
   std::map<int64_t, std::string> hparams;
-  for (const LedgerEntry& e : ledger->entries()) hparams.emplace(e.grid_index, e.hparams_json);
+  for (const LedgerEntry& e : ledger->entries()) hparams.emplace(e.grid_index, HparamsJson(e.hparams));
   out << "\n    grid    done  failed  diverged  running  pending  hparams\n";
   for (const auto& [grid, counts] : ledger->ByGridPoint()) {
     out << Row(std::to_string(grid), counts, hparams[grid]) << "\n";

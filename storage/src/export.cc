@@ -108,8 +108,7 @@ Status JobsFilter::CheckKeys(const std::vector<std::string>& grid_keys) const {
   return Status::Ok();
 }
 
-bool JobsFilter::Matches(const JobSummary& job,
-                         const std::vector<std::pair<std::string, JsonValue>>& hparams) const {
+bool JobsFilter::Matches(const JobSummary& job, const Hparams& hparams) const {
   for (const Condition& c : conditions_) {
     std::string actual;
     bool found = true;
@@ -122,8 +121,7 @@ bool JobsFilter::Matches(const JobSummary& job,
     } else if (c.key == "grid_index") {
       actual = std::to_string(job.grid_index);
     } else {
-      auto it = std::find_if(hparams.begin(), hparams.end(),
-                             [&](const auto& kv) { return kv.first == c.key; });
+      auto it = hparams.find(c.key);
       found = it != hparams.end();
       if (found) actual = it->second.text;
     }
@@ -139,22 +137,15 @@ Status WriteTidyCsv(const ResultsReader& reader, const std::vector<std::string>&
                     const JobsFilter& filter, std::ostream& out) {
   // Grid keys in first-seen order over all jobs, so a filter may name any of them.
   std::vector<std::string> keys;
-  std::vector<std::vector<std::pair<std::string, JsonValue>>> hparams;
   for (const JobSummary& j : reader.jobs()) {
-    auto hp = ParseJsonObject(j.hparams_json);
-    if (!hp.ok()) {
-      return Status::Corruption(reader.path() + ": job " + j.job_id +
-                                " hparams: " + hp.status().message());
-    }
-    for (const auto& kv : *hp) {
+    for (const auto& kv : j.hparams) {
       if (std::find(keys.begin(), keys.end(), kv.first) == keys.end()) keys.push_back(kv.first);
     }
-    hparams.push_back(std::move(*hp));
   }
   PHASESWEEP_RETURN_IF_ERROR(filter.CheckKeys(keys));
   std::vector<size_t> selected;
   for (size_t i = 0; i < reader.jobs().size(); ++i) {
-    if (filter.Matches(reader.jobs()[i], hparams[i])) selected.push_back(i);
+    if (filter.Matches(reader.jobs()[i], reader.jobs()[i].hparams)) selected.push_back(i);
   }
   // Each job's metric names; requested metrics must exist somewhere.
   std::vector<std::vector<std::string>> job_metrics;
@@ -195,8 +186,8 @@ Status WriteTidyCsv(const ResultsReader& reader, const std::vector<std::string>&
     prefix << ',' << job.seed;
     for (const std::string& k : keys) {
       prefix << ',';
-      const auto& hp = hparams[selected[s]];
-      auto it = std::find_if(hp.begin(), hp.end(), [&](const auto& kv) { return kv.first == k; });
+      const Hparams& hp = job.hparams;
+      auto it = hp.find(k);
       if (it != hp.end()) WriteCell(prefix, it->second.text);
     }
     const std::string row_start = prefix.str();

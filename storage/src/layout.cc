@@ -11,14 +11,34 @@
 namespace phasesweep::storage::detail {
 
 void IndexTable::Append(const std::string& id, uint64_t s, int64_t g, JobStatus st, int32_t a,
-                        const std::string& hp) {
+                        const Hparams& hp) {
   job_id.push_back(id);
   seed.push_back(s);
   grid_index.push_back(g);
   status.emplace_back(JobStatusName(st));
   attempts.push_back(a);
-  hparams_json.push_back(hp);
+  hparams.push_back(hp);
 }
+
+namespace {
+
+std::vector<std::string> HparamsTexts(std::vector<Hparams>::const_iterator begin,
+                                      std::vector<Hparams>::const_iterator end) {
+  std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(end - begin));
+  for (auto it = begin; it != end; ++it) out.push_back(HparamsJson(*it));
+  return out;
+}
+
+// The one place stored hparams text becomes typed: anything but what HparamsJson writes is a
+// corrupt file.
+Hparams ParseStoredHparams(const std::string& text, const std::string& where) {
+  auto hp = ParseHparams(text);
+  if (!hp.ok()) Throw(Status::Corruption(where + ": " + hp.status().message()));
+  return std::move(*hp);
+}
+
+}  // namespace
 
 std::unordered_map<std::string, size_t> IndexTable::RowMap() const {
   std::unordered_map<std::string, size_t> rows;
@@ -67,7 +87,7 @@ void CreateIndex(hid_t loc, const IndexTable& t) {
   CreateExtendible(g.get(), "grid_index", t.grid_index);
   CreateFixedStrings(g.get(), "status", kStatusWidth, t.status);
   CreateExtendible(g.get(), "attempts", t.attempts);
-  CreateVarStrings(g.get(), "hparams", t.hparams_json);
+  CreateVarStrings(g.get(), "hparams", HparamsTexts(t.hparams.begin(), t.hparams.end()));
 }
 
 IndexTable ReadIndex(hid_t loc) {
@@ -78,11 +98,15 @@ IndexTable ReadIndex(hid_t loc) {
   t.grid_index = ReadVector<int64_t>(g.get(), "grid_index");
   t.status = ReadStrings(g.get(), "status");
   t.attempts = ReadVector<int32_t>(g.get(), "attempts");
-  t.hparams_json = ReadStrings(g.get(), "hparams");
+  const std::vector<std::string> hparams = ReadStrings(g.get(), "hparams");
   const size_t n = t.job_id.size();
   if (t.seed.size() != n || t.grid_index.size() != n || t.status.size() != n ||
-      t.attempts.size() != n || t.hparams_json.size() != n) {
+      t.attempts.size() != n || hparams.size() != n) {
     Throw(Status::Corruption("/index columns have different lengths"));
+  }
+  t.hparams.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    t.hparams.push_back(ParseStoredHparams(hparams[i], "/index/hparams of job " + t.job_id[i]));
   }
   return t;
 }
@@ -96,7 +120,7 @@ void UpdateIndex(hid_t loc, const IndexTable& t, size_t first_new_row,
     if (row >= first_new_row) continue;
     WriteRange(g.get(), "seed", row, std::vector<uint64_t>{t.seed[row]});
     WriteRange(g.get(), "grid_index", row, std::vector<int64_t>{t.grid_index[row]});
-    WriteVarStringAt(g.get(), "hparams", row, t.hparams_json[row]);
+    WriteVarStringAt(g.get(), "hparams", row, HparamsJson(t.hparams[row]));
   }
   if (first_new_row >= t.size()) return;
   auto tail = [first_new_row](const auto& v) {
@@ -106,14 +130,16 @@ void UpdateIndex(hid_t loc, const IndexTable& t, size_t first_new_row,
   AppendVarStrings(g.get(), "job_id", tail(t.job_id));
   WriteRange(g.get(), "seed", first_new_row, tail(t.seed));
   WriteRange(g.get(), "grid_index", first_new_row, tail(t.grid_index));
-  AppendVarStrings(g.get(), "hparams", tail(t.hparams_json));
+  AppendVarStrings(g.get(), "hparams",
+                   HparamsTexts(t.hparams.begin() + static_cast<std::ptrdiff_t>(first_new_row),
+                                t.hparams.end()));
 }
 
 void WriteJob(hid_t jobs, const JobRecord& r) {
   Handle g = GroupCreate(jobs, r.job_id);
   WriteScalarAttr<uint64_t>(g.get(), "seed", r.seed);
   WriteScalarAttr<int64_t>(g.get(), "grid_index", r.grid_index);
-  WriteStringAttr(g.get(), "hparams", r.hparams_json);
+  WriteStringAttr(g.get(), "hparams", HparamsJson(r.hparams));
   WriteStringAttr(g.get(), "status", std::string(JobStatusName(r.status)));
   WriteScalarAttr<int32_t>(g.get(), "attempts", r.attempts);
   WriteScalarAttr<double>(g.get(), "wall_seconds", r.wall_seconds);
@@ -147,7 +173,7 @@ JobRecord ReadJob(hid_t jobs, const std::string& job_id, const std::vector<std::
   r.job_id = job_id;
   r.seed = ReadScalarAttr<uint64_t>(g.get(), "seed");
   r.grid_index = ReadScalarAttr<int64_t>(g.get(), "grid_index");
-  r.hparams_json = ReadStringAttr(g.get(), "hparams");
+  r.hparams = ParseStoredHparams(ReadStringAttr(g.get(), "hparams"), "job " + job_id + " hparams");
   auto status = ParseJobStatus(ReadStringAttr(g.get(), "status"));
   if (!status.ok()) Throw(Status::Corruption("job " + job_id + ": " + status.status().message()));
   r.status = *status;

@@ -27,11 +27,11 @@ struct IndexTable {
   std::vector<int64_t> grid_index;
   std::vector<std::string> status;  // JobStatusName()
   std::vector<int32_t> attempts;    // 0 while pending
-  std::vector<std::string> hparams_json;
+  std::vector<Hparams> hparams;  // stored as HparamsJson text; read back typed
 
   size_t size() const { return job_id.size(); }
   void Append(const std::string& id, uint64_t s, int64_t g, JobStatus st, int32_t a,
-              const std::string& hp);
+              const Hparams& hp);
   // job_id -> row, built on demand.
   std::unordered_map<std::string, size_t> RowMap() const;
 };

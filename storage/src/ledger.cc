@@ -43,7 +43,7 @@ Result<Ledger> Ledger::Read(const std::string& results_path) {
     l.job_id = std::move(e.job_id);
     l.seed = e.seed;
     l.grid_index = e.grid_index;
-    l.hparams_json = std::move(e.hparams_json);
+    l.hparams = std::move(e.hparams);
     l.status = e.status;
     l.attempts = e.attempts;
     l.in_shard = !e.shard.empty();

@@ -56,7 +56,7 @@ bool MergeShard(const std::string& shard_path, hid_t dst_jobs, detail::IndexTabl
     size_t row;
     if (it == rows->end()) {
       row = index->size();
-      index->Append(id, in.seed[i], in.grid_index[i], *st, in.attempts[i], in.hparams_json[i]);
+      index->Append(id, in.seed[i], in.grid_index[i], *st, in.attempts[i], in.hparams[i]);
       rows->emplace(id, row);
       ++stats->jobs_added;
     } else {
@@ -74,11 +74,11 @@ bool MergeShard(const std::string& shard_path, hid_t dst_jobs, detail::IndexTabl
         ++stats->jobs_added;
       }
       if (index->seed[row] != in.seed[i] || index->grid_index[row] != in.grid_index[i] ||
-          index->hparams_json[row] != in.hparams_json[i]) {
+          index->hparams[row] != in.hparams[i]) {
         changed->insert(row);  // the record disagrees with the plan: the record wins
         index->seed[row] = in.seed[i];
         index->grid_index[row] = in.grid_index[i];
-        index->hparams_json[row] = in.hparams_json[i];
+        index->hparams[row] = in.hparams[i];
       }
       index->status[row] = in.status[i];
       index->attempts[row] = in.attempts[i];

@@ -92,7 +92,7 @@ Result<ResultsReader> ResultsReader::Open(const std::string& path, const ReaderO
     if (e.status == JobStatus::kPending) continue;
     if (!e.shard.empty()) impl->shard_of.emplace(e.job_id, e.shard);
     impl->jobs.push_back(JobSummary{std::move(e.job_id), e.seed, e.grid_index,
-                                    std::move(e.hparams_json), e.status, e.attempts,
+                                    std::move(e.hparams), e.status, e.attempts,
                                     !e.shard.empty()});
   }
   std::sort(impl->jobs.begin(), impl->jobs.end(), [](const JobSummary& a, const JobSummary& b) {
@@ -131,7 +131,7 @@ std::vector<GridPointJobs> ResultsReader::GridPoints() const {
     GridPointJobs& p = points[j.grid_index];
     if (p.job_ids.empty()) {
       p.grid_index = j.grid_index;
-      p.hparams_json = j.hparams_json;
+      p.hparams = j.hparams;
     }
     p.job_ids.push_back(j.job_id);
   }

@@ -77,7 +77,7 @@ TEST_F(ReaderTest, GridPointsListJobsBySeed) {
   auto points = r->GridPoints();
   ASSERT_EQ(points.size(), 2u);
   EXPECT_EQ(points[0].grid_index, 0);
-  EXPECT_EQ(points[0].hparams_json, testing::HparamsFor(0));
+  EXPECT_EQ(points[0].hparams, testing::HparamsFor(0));
   EXPECT_EQ(points[0].job_ids, (std::vector<std::string>{testing::JobId(0, 0), testing::JobId(0, 1),
                                                          testing::JobId(0, 2)}));
   EXPECT_EQ(r->SelectJobs(JobFilter{{}, {JobStatus::kDiverged}}).size(), 1u);

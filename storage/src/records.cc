@@ -4,7 +4,6 @@
 #include <ctime>
 #include <string>
 
-#include "phasesweep/base/json.h"
 
 namespace phasesweep::storage {
 namespace {
@@ -32,8 +31,6 @@ Status ValidateJobRecord(const JobRecord& r) {
     return Status::InvalidArgument(job + "attempts is " + std::to_string(r.attempts) +
                                    "; it counts runs and must be >= 1");
   }
-  auto hp = ParseJsonObject(r.hparams_json);
-  if (!hp.ok()) return Status::InvalidArgument(job + "hparams_json: " + hp.status().message());
   for (const auto& [name, values] : r.trace.metrics) {
     if (!ValidLinkName(name) || name == "step" || name == "snapshots") {
       return Status::InvalidArgument(job + "metric name '" + name +

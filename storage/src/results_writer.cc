@@ -19,7 +19,6 @@
 #include "h5_io.h"
 #include "layout.h"
 #include "lock_file.h"
-#include "phasesweep/base/json.h"
 #include "phasesweep/storage/paths.h"
 #include "results_writer_impl.h"
 #include "storage_error.h"
@@ -39,11 +38,6 @@ Status ValidatePlan(const std::vector<PlannedJob>& plan) {
     }
     if (!ids.insert(j.job_id).second) {
       return Status::InvalidArgument("the plan lists job " + j.job_id + " twice");
-    }
-    auto hp = ParseJsonObject(j.hparams_json);
-    if (!hp.ok()) {
-      return Status::InvalidArgument("planned job " + j.job_id +
-                                     " hparams_json: " + hp.status().message());
     }
   }
   return Status::Ok();
@@ -125,7 +119,7 @@ Status CreateResultsFile(const std::string& path, const SidecarPaths& side, cons
     });
     detail::IndexTable index;
     for (const PlannedJob* j : rows) {
-      index.Append(j->job_id, j->seed, j->grid_index, JobStatus::kPending, 0, j->hparams_json);
+      index.Append(j->job_id, j->seed, j->grid_index, JobStatus::kPending, 0, j->hparams);
     }
     detail::CreateIndex(f, index);
     detail::GroupCreate(f, "jobs");

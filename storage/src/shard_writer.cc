@@ -65,7 +65,7 @@ Result<std::string> WriteShard(const std::string& results_path, const ShardInfo&
     detail::WriteStringAttr(f, "created_utc", UtcNow());
     detail::IndexTable index;
     for (const JobRecord& r : records) {
-      index.Append(r.job_id, r.seed, r.grid_index, r.status, r.attempts, r.hparams_json);
+      index.Append(r.job_id, r.seed, r.grid_index, r.status, r.attempts, r.hparams);
     }
     detail::CreateIndex(f, index);
     detail::Handle jobs = detail::GroupCreate(f, "jobs");

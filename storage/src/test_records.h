@@ -26,9 +26,9 @@ inline std::string JobId(int64_t grid, uint64_t seed) {
   return "job-g" + std::to_string(grid) + "-s" + std::to_string(seed);
 }
 
-inline std::string HparamsFor(int64_t grid) {
-  return "{\"lr\":" + std::to_string(0.001 * static_cast<double>(grid + 1)) +
-         ",\"optimizer\":\"adamw\"}";
+inline Hparams HparamsFor(int64_t grid) {
+  return {{"lr", HparamValue::Number(std::to_string(0.001 * static_cast<double>(grid + 1)))},
+          {"optimizer", HparamValue::String("adamw")}};
 }
 
 inline JobRecord MakeRecord(int64_t grid, uint64_t seed, int n_steps = 5, int n_metrics = 3,
@@ -37,7 +37,7 @@ inline JobRecord MakeRecord(int64_t grid, uint64_t seed, int n_steps = 5, int n_
   r.job_id = JobId(grid, seed);
   r.seed = seed;
   r.grid_index = grid;
-  r.hparams_json = HparamsFor(grid);
+  r.hparams = HparamsFor(grid);
   r.status = status;
   r.attempts = attempts;
   r.wall_seconds = 1.5;

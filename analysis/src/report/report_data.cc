@@ -221,12 +221,10 @@ Result<ReportData> LoadReportData(const ReportRequest& request, std::ostream& lo
   data.recorded_jobs = static_cast<std::int64_t>(reader->jobs().size());
   for (const auto& e : ledger->entries()) {
     if (data.grid_labels.count(e.grid_index)) continue;
-    auto hp = ParseFlatJsonObject(e.hparams_json);
+    std::map<std::string, std::string> hp = HparamTexts(e.hparams);
     std::string label;
-    if (hp.ok()) {
-      for (const auto& [k, v] : *hp) label += (label.empty() ? "" : ", ") + k + "=" + v;
-      data.grid_hparams[e.grid_index] = *hp;
-    }
+    for (const auto& [k, v] : hp) label += (label.empty() ? "" : ", ") + k + "=" + v;
+    data.grid_hparams[e.grid_index] = std::move(hp);
     data.grid_labels[e.grid_index] = label;
   }
   for (const auto& j : reader->jobs()) {

@@ -241,7 +241,7 @@ TEST(ReportTest, EmptySweepSaysSo) {
   EXPECT_NE(html.find("No test was run"), std::string::npos);
 
   Scratch planned_dir("report_test");
-  std::vector<storage::PlannedJob> plan = {{"a", 0, 0, "{}"}, {"b", 1, 0, "{}"}};
+  std::vector<storage::PlannedJob> plan = {{"a", 0, 0, {}}, {"b", 1, 0, {}}};
   html = Report(testutil::WriteRecords(planned_dir, {}, kConfig, plan));
   EXPECT_NE(html.find("no recorded job yet: 2 planned, 2 pending"), std::string::npos);
 }

@@ -35,6 +35,12 @@ Status ParseSide(const std::string& text, const std::string& whole, std::string*
 
 }  // namespace
 
+std::map<std::string, std::string> HparamTexts(const Hparams& hparams) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : hparams) out.emplace(key, value.text);
+  return out;
+}
+
 std::vector<std::string> AvailableMetrics(const TraceSet& traces) {
   std::set<std::string> names;
   for (const auto& job : traces.jobs)

@@ -15,11 +15,10 @@ std::string GridPoint::Label() const {
   return out;
 }
 
-std::string GridPoint::HparamsJson() const {
-  std::string out = "{";
-  for (const auto& [k, v] : values)
-    out += (out.size() > 1 ? "," : "") + JsonQuote(k) + ":" + v.Canonical();
-  return out + "}";
+Hparams GridPoint::ToHparams() const {
+  Hparams out;
+  for (const auto& [k, v] : values) out.emplace(k, v.AsHparam());
+  return out;
 }
 
 Result<std::vector<GridPoint>> ExpandGrid(const SweepSpec& spec) {

@@ -97,7 +97,7 @@ Result<SweepPlan> MakePlan(const SweepSpec& sweep, const PlanOptions& options) {
       Job job;
       job.seed = seed;
       job.grid_index = point.index;
-      job.hparams_json = point.HparamsJson();
+      job.hparams = point.ToHparams();
       job.label = point.Label();
       job.id = HexDigest64(identity + "seed=" + std::to_string(seed) + "\n");
       if (!ids.insert(job.id).second) {

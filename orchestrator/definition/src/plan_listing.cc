@@ -55,7 +55,7 @@ void PrintJson(const SweepPlan& plan, std::ostream& out) {
   for (size_t i = 0; i < plan.jobs.size(); ++i) {
     const Job& j = plan.jobs[i];
     out << (i ? "," : "") << "{\"id\":" << JsonQuote(j.id) << ",\"grid_index\":" << j.grid_index
-        << ",\"seed\":" << j.seed << ",\"hparams\":" << j.hparams_json
+        << ",\"seed\":" << j.seed << ",\"hparams\":" << HparamsJson(j.hparams)
         << ",\"pack\":" << JsonQuote(j.pack_id) << "}";
   }
   out << "],\"packs\":[";

@@ -53,7 +53,7 @@ TEST(PlanTest, WeightDecayGridTimesFourSeedsGivesEightJobs) {
     ids.insert(j.id);
   }
   EXPECT_EQ(ids.size(), 8u);
-  EXPECT_EQ(p.jobs[0].hparams_json, "{\"optimizer.weight_decay\":0.1}");
+  EXPECT_EQ(HparamsJson(p.jobs[0].hparams), "{\"optimizer.weight_decay\":0.1}");
   EXPECT_EQ(p.jobs[4].label, "optimizer.weight_decay=1.0");
   // Weight decay is a member scalar: all eight jobs share one structure, so one pack.
   ASSERT_EQ(p.packs.size(), 1u);
@@ -91,6 +91,21 @@ TEST(PlanTest, StructuralDifferencesSplitPacks) {
   }
   EXPECT_EQ(p.packs[0].spec.model.d_mlp, 16);
   EXPECT_EQ(p.packs[1].spec.model.d_mlp, 32);
+}
+
+// The typed hyperparameters write the text results files have always held (keys sorted, ints as
+// ints, doubles in the id layout, strings quoted), and read back equal.
+TEST(PlanTest, HparamsOfEveryKindWriteTheStoredText) {
+  SweepPlan p = PlanOf(kA, {"model.d_mlp=16", "optimizer.lr=1e-3", "model.activation=gelu",
+                            "task.random_labels=true,false", "optimizer.weight_decay=1"});
+  ASSERT_EQ(p.jobs.size(), 2u);
+  const std::string text = HparamsJson(p.jobs[0].hparams);
+  EXPECT_EQ(text, R"({"model.activation":"gelu","model.d_mlp":16,"optimizer.lr":0.001,)"
+                  R"("optimizer.weight_decay":1.0,"task.random_labels":true})");
+  auto back = ParseHparams(text);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, p.jobs[0].hparams);
+  EXPECT_EQ(p.jobs[1].hparams.at("task.random_labels"), HparamValue::Bool(false));
 }
 
 TEST(PlanTest, PackSizeIsRespectedAndBalanced) {

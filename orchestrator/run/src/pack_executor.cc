@@ -44,7 +44,7 @@ storage::JobRecord RecordOf(const Job& job, const Pack& pack, int rank, int atte
   r.job_id = job.id;
   r.seed = job.seed;
   r.grid_index = job.grid_index;
-  r.hparams_json = job.hparams_json;
+  r.hparams = job.hparams;
   r.attempts = attempts;
   r.rank = rank;
   r.pack_id = pack.id;

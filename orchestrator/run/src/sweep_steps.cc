@@ -77,7 +77,7 @@ Result<std::string> OpenOnRankZero(const RunRequest& request, const AgreedConfig
     for (size_t p : work.slice_packs) {
       for (size_t j : work.plan.packs[p].job_index) {
         const Job& job = work.plan.jobs[j];
-        open.plan.push_back({job.id, job.seed, job.grid_index, job.hparams_json});
+        open.plan.push_back({job.id, job.seed, job.grid_index, job.hparams});
       }
     }
   }
@@ -149,7 +149,7 @@ storage::OpenOptions OpenOptionsFor(const SweepPlan& plan, const std::string& re
   open.provenance.command_line = command_line;
   open.provenance.libtorch_version = TORCH_VERSION;
   open.provenance.mpi_version = MpiLibraryVersion();
-  for (const Job& j : plan.jobs) open.plan.push_back({j.id, j.seed, j.grid_index, j.hparams_json});
+  for (const Job& j : plan.jobs) open.plan.push_back({j.id, j.seed, j.grid_index, j.hparams});
   return open;
 }
 

@@ -30,10 +30,6 @@ Status ApplyAnalysisConfig(const std::string& config_yaml, AnalysisOptions* opti
 // Names of the keys ApplyAnalysisConfig reads under `analysis:`, sorted.
 std::vector<std::string> AnalysisConfigKeys();
 
-// Parses a flat JSON object of key -> number/string/bool into key -> value text (numbers as
-// written, strings unescaped, true/false). InvalidArgument for anything else.
-Result<std::map<std::string, std::string>> ParseFlatJsonObject(const std::string& json);
-
 // Runs the command, writing the summary (or JSON) to `out`. Errors: InvalidArgument (exit 2)
 // for a file without traces, an unknown metric (the message lists those available) or bad
 // `analysis:` keys; the reader's errors (missing or non-phasesweep file) and write errors

@@ -14,6 +14,7 @@
 #include "phasesweep/analysis/multiple_testing.h"
 #include "phasesweep/analysis/surrogate.h"
 #include "phasesweep/analysis/transitions.h"
+#include "phasesweep/base/hparams.h"
 #include "phasesweep/base/status.h"
 #include "phasesweep/base/trace.h"
 
@@ -29,6 +30,10 @@ struct TraceJob {
   JobStatus status = JobStatus::kDone;
   Trace trace;
 };
+
+// A job's hyperparameters as TraceJob holds them: key -> value text (numbers and booleans as
+// written, strings as they are).
+std::map<std::string, std::string> HparamTexts(const Hparams& hparams);
 
 struct TraceSet {
   std::vector<TraceJob> jobs;

@@ -6,6 +6,8 @@
 #include <variant>
 #include <vector>
 
+#include "phasesweep/base/hparams.h"
+
 namespace phasesweep::spec {
 
 enum class ValueType {
@@ -38,6 +40,8 @@ class Value {
   std::string Canonical() const;
   // Short human text for tables and YAML ("1e-03" stays "0.001").
   std::string Display() const;
+  // The value as a job's hyperparameter; its Json() is Canonical().
+  HparamValue AsHparam() const;
   bool operator==(const Value& o) const { return v_ == o.v_; }
   bool operator!=(const Value& o) const { return !(*this == o); }
 

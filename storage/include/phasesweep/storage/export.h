@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "phasesweep/base/json.h"
+#include "phasesweep/base/hparams.h"
 #include "phasesweep/base/status.h"
 #include "phasesweep/storage/reader.h"
 
@@ -38,8 +38,7 @@ class JobsFilter {
   static Result<JobsFilter> Parse(std::string_view text);
   // InvalidArgument naming an unknown key and the valid ones.
   Status CheckKeys(const std::vector<std::string>& grid_keys) const;
-  bool Matches(const JobSummary& job,
-               const std::vector<std::pair<std::string, JsonValue>>& hparams) const;
+  bool Matches(const JobSummary& job, const Hparams& hparams) const;
   const std::vector<Condition>& conditions() const { return conditions_; }
 
  private:

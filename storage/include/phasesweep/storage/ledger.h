@@ -19,7 +19,7 @@ struct LedgerEntry {
   std::string job_id;
   uint64_t seed = 0;
   int64_t grid_index = 0;
-  std::string hparams_json;
+  Hparams hparams;
   JobStatus status = JobStatus::kPending;  // kPending: planned, no record yet
   int32_t attempts = 0;
   bool in_shard = false;  // the newest record is in a shard not yet merged

@@ -27,7 +27,7 @@ struct JobSummary {
   std::string job_id;
   uint64_t seed = 0;
   int64_t grid_index = 0;
-  std::string hparams_json;
+  Hparams hparams;
   JobStatus status = JobStatus::kDone;
   int32_t attempts = 0;
   bool in_shard = false;
@@ -59,7 +59,7 @@ struct MetricTraces {
 // definition's GridPoint, which is the swept values of a point).
 struct GridPointJobs {
   int64_t grid_index = 0;
-  std::string hparams_json;          // of its first job
+  Hparams hparams;                   // of its first job
   std::vector<std::string> job_ids;  // sorted by seed
 };
 

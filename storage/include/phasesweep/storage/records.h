@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "phasesweep/base/hparams.h"
 #include "phasesweep/base/status.h"
 #include "phasesweep/base/trace.h"
 
@@ -28,12 +29,12 @@ struct Snapshot {
 // Everything stored about one job. Invariants checked by the writers (InvalidArgument otherwise):
 // job_id, metric and snapshot names are non-empty and contain no '/' (they become HDF5 link
 // names), metric names are not "step" or "snapshots", every metric has trace.steps.size() values,
-// hparams_json is a JSON object, status is not kPending.
+// status is not kPending.
 struct JobRecord {
   std::string job_id;
   uint64_t seed = 0;
   int64_t grid_index = 0;
-  std::string hparams_json = "{}";  // resolved grid values, e.g. {"lr":0.001,"weight_decay":1}
+  Hparams hparams;  // the grid point's swept values, e.g. {"lr":0.001,"weight_decay":1}
   JobStatus status = JobStatus::kDone;
   int32_t attempts = 1;  // 1 for a job that ran once
   double wall_seconds = 0.0;
@@ -51,7 +52,7 @@ struct PlannedJob {
   std::string job_id;
   uint64_t seed = 0;
   int64_t grid_index = 0;
-  std::string hparams_json = "{}";
+  Hparams hparams;
 };
 
 // Root attributes of a results file. format_version is always kFormatVersion when written;

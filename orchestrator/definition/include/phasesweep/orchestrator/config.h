@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "phasesweep/base/hparams.h"
 #include "phasesweep/base/status.h"
 #include "phasesweep/spec/catalog.h"
 
@@ -57,7 +58,7 @@ struct GridPoint {
   int64_t index = 0;
   std::map<std::string, Value> values;
   std::string Label() const;        // "optimizer.lr=0.001, model.heads=4"
-  std::string HparamsJson() const;  // {"optimizer.lr":0.001,...}, keys sorted
+  Hparams ToHparams() const;        // the swept values as the job's typed hyperparameters
 };
 
 // Grid points in a fixed order: the cartesian product of sweep.grid (keys sorted, values in the

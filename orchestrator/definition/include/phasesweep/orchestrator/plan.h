@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "phasesweep/base/hparams.h"
 #include "phasesweep/base/status.h"
 #include "phasesweep/orchestrator/config.h"
 #include "phasesweep/spec/sections.h"
@@ -20,8 +21,8 @@ struct Job {
   std::string id;
   uint64_t seed = 0;
   int64_t grid_index = 0;
-  std::string hparams_json;  // the grid point's swept values, e.g. {"optimizer.lr":0.001}
-  std::string label;         // "optimizer.lr=0.001" ("" when nothing is swept)
+  Hparams hparams;     // the grid point's swept values, e.g. {"optimizer.lr":0.001}
+  std::string label;   // "optimizer.lr=0.001" ("" when nothing is swept)
   std::string pack_id;
 };
 
