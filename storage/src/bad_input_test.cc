@@ -209,12 +209,14 @@ TEST(BadInputTest, HparamsThatAreNotAFlatObjectAreCorruption) {
     detail::Handle job = detail::GroupOpen(jobs.get(), id);
     detail::WriteStringAttr(job.get(), "hparams", "{\"lr\":null}");
   }
-  auto r = ResultsReader::Open(path);
-  ASSERT_TRUE(r.ok()) << r.status().message();
-  auto rec = r->LoadJob(id);
-  ASSERT_FALSE(rec.ok());
-  EXPECT_EQ(rec.status().code(), Status::Code::kCorruption);
-  ExpectOneLineNaming(rec.status(), path, "job " + id + " hparams: hparams {\"lr\":null}");
+  {
+    auto r = ResultsReader::Open(path);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    auto rec = r->LoadJob(id);
+    ASSERT_FALSE(rec.ok());
+    EXPECT_EQ(rec.status().code(), Status::Code::kCorruption);
+    ExpectOneLineNaming(rec.status(), path, "job " + id + " hparams: hparams {\"lr\":null}");
+  }
   {
     detail::Handle f = detail::FileOpen(path, /*writable=*/true);
     detail::Handle index = detail::GroupOpen(f.get(), "index");

@@ -96,9 +96,10 @@ TEST(PlanTest, StructuralDifferencesSplitPacks) {
 // The typed hyperparameters write the text results files have always held (keys sorted, ints as
 // ints, doubles in the id layout, strings quoted), and read back equal.
 TEST(PlanTest, HparamsOfEveryKindWriteTheStoredText) {
-  SweepPlan p = PlanOf(kA, {"model.d_mlp=16", "optimizer.lr=1e-3", "model.activation=gelu",
-                            "task.random_labels=true,false", "optimizer.weight_decay=1"});
-  ASSERT_EQ(p.jobs.size(), 2u);
+  SweepPlan p = PlanOf(
+      kA, {"model.d_mlp=16,32", "optimizer.lr=1e-3,0.01", "model.activation=gelu,relu",
+           "task.random_labels=true,false", "optimizer.weight_decay=1,0.5", "sweep.seeds=0"});
+  ASSERT_EQ(p.jobs.size(), 32u);
   const std::string text = HparamsJson(p.jobs[0].hparams);
   EXPECT_EQ(text, R"({"model.activation":"gelu","model.d_mlp":16,"optimizer.lr":0.001,)"
                   R"("optimizer.weight_decay":1.0,"task.random_labels":true})");
