@@ -6,22 +6,30 @@
 //            lengths L in {1, 2, 4, ..., <= n/2} (only L = 1 below MinSmoothLength probes) and
 //            starts a with at least min_size probes before and after; starts every max(1, L/4)
 //   G(a,L) = (x'r)^2 / |x~|^2, x~ = x made orthogonal to [1, t]   (energy the ramp explains)
-//   first  = argmax G: the tested feature
-//   then two more ramps, greedily: each is the candidate with the largest (x'e)^2 / |x~|^2 on what
-//            the features before it left (e), and e loses its projection on that ramp made
-//            orthogonal to [1, t] and to them; so a trace with two or three features, or a
-//            transition one ramp fits imperfectly, does not leave structure behind
+//   then three ramps, greedily: each is the candidate with the largest (x'e)^2 / |x~|^2 on what
+//            the features before it left (e, starting at r), and e loses its projection on that
+//            ramp made orthogonal to [1, t] and to them; so a trace with two or three features,
+//            or a transition one ramp fits imperfectly, does not leave structure behind
 //   e      = residuals of y on [1, t] and the three ramps
 //   rho_e  = sum e_i e_{i+1} / sum e_i^2, clipped to [-0.9, 0.98]
-//   LRV    = mean(e^2) (1 + rho_e) / (1 - rho_e)           (AR(1) long-run variance of e)
-//   T      = G(first) / LRV
+//   rho_c  = rho_e with its bias removed: the AR(1) coefficient whose mean rho_e (simulated for
+//            the trace's length, the table behind the null's weights below) equals rho_e, but
+//            raised to at most max(rho_e, 0.8)
+//   LRV    = mean(e^2) (1 + rho_c) / (1 - rho_c)           (AR(1) long-run variance of e)
+//   T      = max over L of [ sqrt(G_L / LRV) + bonus(L) ], G_L = max_a G(a, L),
+//            bonus(L) = sqrt(2 log(e n)) - sqrt(2 log(e n / L))  (0 for a step)
+//   the principal (tested) feature is the argmax of G at the length attaining T
 // Fitting the transition's own shape (sharp or smooth, of any width) before estimating the noise
 // keeps a clean transition from looking like persistent noise: what is left is the noise, so T
 // grows as the noise falls. Dividing by the long-run variance makes T nearly pivotal under AR(1)
-// noise, so the surrogates only need the dependence roughly right.
+// noise, so the surrogates only need the dependence roughly right; removing the fit's bias from
+// rho_e makes it more nearly so. The length bonus (a multiscale calibration in the manner of
+// Duembgen and Spokoiny) keeps a long smooth ramp from being drowned by the many short candidates,
+// whose maximum is larger under the null.
 //
 // Null traces (B of them), each put through the same statistic:
-//   ar1    AR(1) series, stationary start; each draws its coefficient from Ar1NullRhoWeights(rho_e):
+//   ar1    AR(1) series, stationary start; each draws its coefficient from
+//   Ar1NullRhoWeights(rho_e):
 //          a posterior over a grid of coefficients (-0.9 ... 0.98) given the observed rho_e, with
 //          the likelihood from a seeded simulation of rho_e under each coefficient (once per
 //          length; fitting ramps biases rho_e down, most in short traces) and a prior leaning to
@@ -61,8 +69,8 @@ struct SignificanceResult {
   int count = 0;          // B actually drawn
   int exceed = 0;         // #{T_b >= T}
   std::size_t split = 0;  // index of the first value past the middle of the principal feature
-  std::size_t width = 0;  // its length L in probes (1: a step)
-  double rho = std::numeric_limits<double>::quiet_NaN();  // rho_e
+  std::size_t width = 0;  // its length L in probes (1: a step): the length attaining T
+  double rho = std::numeric_limits<double>::quiet_NaN();  // rho_e (raw; the LRV uses rho_c)
   std::string note;
   // The principal feature's `split` in each surrogate (the null distribution of where a
   // transition is found in this trace when there is none); for the cross-seed agreement test.
@@ -76,14 +84,15 @@ std::size_t MinSignificanceLength(std::size_t min_size);
 std::size_t MinSmoothLength();
 // The ramp lengths tried for a trace of n finite values: 1, 2, 4, ... <= n / 2.
 std::vector<std::size_t> RampLengths(std::size_t n);
-// rho_e of y (the residual lag-1 autocorrelation after the trend and two ramps); NaN when short.
+// rho_e of y (the raw residual lag-1 autocorrelation after the trend and three ramps); NaN when
+// short.
 double RawResidualRho(const std::vector<double>& y, std::size_t min_size);
 // The null's AR(1) coefficients for a residual autocorrelation rho_e in a trace of n values, as
 // (rho, probability) pairs summing to 1: likelihood N(rho_e; m(rho), s(rho)) with m, s the mean and
 // spread of rho_e over 256 seeded AR(1) traces of that length (simulated the first time each
 // (n, min_size) is seen, then kept; thread-safe), times the prior (1 - rho)^(-1/2) on the grid.
 std::vector<std::pair<double, double>> Ar1NullRhoWeights(double rho_e, std::size_t n,
-                                                        std::size_t min_size);
+                                                         std::size_t min_size);
 
 // The statistic alone (split and rho_e through the optional out-pointers). NaN when y is
 // shorter than MinSignificanceLength; 0 for a trace that is exactly linear (or constant).
