@@ -21,10 +21,7 @@ const std::string kSmoke = std::string(PHASESWEEP_SOURCE_DIR) + "/configs/smoke.
 const std::string kSweep = kSmoke + " 'sweep.seeds=range(6)' training.threads=1";
 const std::string kArgs = kSweep + " -q";
 
-std::string Mpirun(int np) {
-  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + std::string(MPIEXEC) +
-         " --oversubscribe -np " + std::to_string(np) + " ";
-}
+std::string Mpirun(int np) { return MpirunPrefix(MPIEXEC, np); }
 
 class ShardTest : public ::testing::Test {
  protected:

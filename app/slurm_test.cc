@@ -36,10 +36,7 @@ const std::string kLong = kSmoke +
                           " training.steps=12000 training.checkpoint_every=20 training.threads=1 "
                           "probes.every=200 training.pack=1";
 
-std::string Mpirun(int np) {
-  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + std::string(MPIEXEC) +
-         " --oversubscribe -np " + std::to_string(np) + " ";
-}
+std::string Mpirun(int np) { return MpirunPrefix(MPIEXEC, np); }
 
 std::string Field(const std::string& text, const std::string& key) {
   std::smatch m;
@@ -75,15 +72,6 @@ JobInfo WaitForJob(const std::string& id, seconds limit) {
       },
       limit);
   return info;
-}
-
-int CountCheckpoints(const std::string& results) {
-  int count = 0;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(results + ".d/checkpoints", ec)) {
-    if (e.path().extension() == ".ckpt") ++count;
-  }
-  return count;
 }
 
 int CountInLogs(const std::string& dir, const std::string& needle) {

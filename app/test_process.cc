@@ -35,6 +35,35 @@ int ExitCodeOf(int status) {
 
 std::string ReadTextFile(const std::string& path) { return Slurp(path); }
 
+std::string MpirunPrefix(const std::string& mpiexec, int np) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + mpiexec +
+         " --oversubscribe -np " + std::to_string(np) + " ";
+}
+
+int CountLines(const std::string& text, const std::string& needle) {
+  int count = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(needle) != std::string::npos) ++count;
+  }
+  return count;
+}
+
+int CountCheckpoints(const std::string& results) {
+  int count = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(results + ".d/checkpoints", ec)) {
+    if (e.path().extension() == ".ckpt") ++count;
+  }
+  return count;
+}
+
+bool Ended(pid_t pid) {
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
 pid_t StartCommand(const std::string& command, const std::string& cwd,
                    const std::string& log_path) {
   // `exec env` so that the pid is the command itself (signals reach it, not a shell), even when

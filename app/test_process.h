@@ -44,6 +44,20 @@ std::vector<pid_t> ChildrenOf(pid_t parent);
 // The whole text of a file ("" when it cannot be read).
 std::string ReadTextFile(const std::string& path);
 
+// "[root permission] MPIEXEC --oversubscribe -np N ": the prefix of an mpirun command line that
+// works as root and with more ranks than cores.
+std::string MpirunPrefix(const std::string& mpiexec, int np);
+
+// Lines of `text` that contain `needle`.
+int CountLines(const std::string& text, const std::string& needle);
+
+// Pack checkpoints of the sweep writing `results`: one per pack being trained (removed when the
+// pack's results are stored).
+int CountCheckpoints(const std::string& results);
+
+// True when the started process `pid` has ended (without reaping it).
+bool Ended(pid_t pid);
+
 // A fresh empty directory under the build tree's Testing/ folder, removed by the destructor.
 class TempDir {
  public:

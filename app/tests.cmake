@@ -13,8 +13,9 @@ add_dependencies(cli_stats_test phasesweep)
 add_executable(phasesweep_faults fault_injection_main.cc)
 target_link_libraries(phasesweep_faults PRIVATE phasesweep::cli phasesweep::warnings)
 
-phasesweep_add_test(run_e2e_test SOURCES run_e2e_test.cc test_process.cc traces.cc LIBS phasesweep::storage
-                    LABELS e2e mpi TIMEOUT 600)
+phasesweep_add_test(run_e2e_test
+                    SOURCES run_e2e_test.cc data_parallel_e2e_test.cc test_process.cc traces.cc
+                    LIBS phasesweep::storage LABELS e2e mpi TIMEOUT 600)
 target_compile_definitions(run_e2e_test PRIVATE PHASESWEEP_EXE="$<TARGET_FILE:phasesweep>"
                                                PHASESWEEP_FAULTS_EXE="$<TARGET_FILE:phasesweep_faults>"
                                                MPIEXEC="${MPIEXEC_EXECUTABLE}")
