@@ -2,8 +2,16 @@
 #include "statistics/ramp_scan.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
+
+// AVX2 clones of the hot loop: GCC or Clang on x86-64 (the attribute and __builtin_cpu_supports).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PHASESWEEP_SCAN_AVX2 1
+#else
+#define PHASESWEEP_SCAN_AVX2 0
+#endif
 
 namespace phasesweep::analysis::internal {
 namespace {
@@ -59,33 +67,75 @@ double RampDot(const std::vector<double>& p0, const std::vector<double>& p1, std
 // len / 4 probes, where a shift changes the fit by little.
 std::size_t Stride(std::size_t len) { return std::max<std::size_t>(1, len / 4); }
 
-// gains[i] = (x'e)^2 / |x~|^2 for the ramps starting at a0 + i (i < count) of length len, with
-// p0, p1 the prefix sums offset to a0 (the same formula as the strided loop in Statistic).
-void GainsContiguous(const double* __restrict p0, const double* __restrict p1, std::size_t len,
-                     double a0, double total, double inv_len, const double* __restrict inv_den,
-                     std::size_t count, double* __restrict gains) {
-  // int, not size_t, for the start: SSE2 converts 32-bit integers to doubles in vectors, not
-  // 64-bit ones (traces have far fewer than 2^31 probes).
-  const int n = static_cast<int>(count);
-  for (int i = 0; i < n; ++i) {
-    const double ramp =
-        (p1[i + len] - p1[i + 1]) - (a0 + static_cast<double>(i)) * (p0[i + len] - p0[i + 1]);
-    const double xr = (total - p0[i + len]) + ramp * inv_len;
-    gains[i] = xr * xr * inv_den[i];
-  }
-}
-
-// The largest of v[0..count) (count >= 1; -inf for none), four running maxima so that the
+// gains[i] = (x'e)^2 / |x~|^2 for the block's ramps (i < count), from the prefix sums p0, p1 of e;
+// returns the largest (-inf for none). x'e for the ramp from a to b = a + len is the plateau
+// sum(e[b..n)) plus sum_{t=a+1}^{b-1} (t - a)/len e_t, O(1) from the prefix sums. Gains first (a
+// loop the compiler vectorises), then their maximum with four running maxima, so that the
 // comparisons do not wait on each other.
-double MaxOf(const double* v, std::size_t count) {
-  double m[4] = {-std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
-                 -std::numeric_limits<double>::infinity(),
-                 -std::numeric_limits<double>::infinity()};
+[[gnu::always_inline]] inline double BlockGainsBody(const LengthBlock& blk,
+                                                    const double* __restrict p0,
+                                                    const double* __restrict p1, double total,
+                                                    double* __restrict gains) {
+  const double inv_len = 1.0 / static_cast<double>(blk.len);
+  const std::size_t count = blk.inv_den.size(), len = blk.len, stride = blk.stride;
+  const double* __restrict inv_den = blk.inv_den.data();
+  if (stride == 1) {  // contiguous starts (the short ramps, most candidates): vectorised
+    // int, not size_t, for the start: SSE2 converts 32-bit integers to doubles in vectors, not
+    // 64-bit ones (traces have far fewer than 2^31 probes).
+    const double* __restrict q0 = p0 + blk.a_lo;
+    const double* __restrict q1 = p1 + blk.a_lo;
+    const double a0 = static_cast<double>(blk.a_lo);
+    const int m = static_cast<int>(count);
+    for (int i = 0; i < m; ++i) {
+      const double ramp =
+          (q1[i + len] - q1[i + 1]) - (a0 + static_cast<double>(i)) * (q0[i + len] - q0[i + 1]);
+      const double xr = (total - q0[i + len]) + ramp * inv_len;
+      gains[i] = xr * xr * inv_den[i];
+    }
+  } else {
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t a = blk.a_lo + i * stride, b = a + len;
+      const double ramp = (p1[b] - p1[a + 1]) - static_cast<double>(a) * (p0[b] - p0[a + 1]);
+      const double xr = (total - p0[b]) + ramp * inv_len;
+      gains[i] = xr * xr * inv_den[i];
+    }
+  }
+  double mx[4] = {
+      -std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+      -std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
   std::size_t i = 0;
   for (; i + 4 <= count; i += 4)
-    for (int j = 0; j < 4; ++j) m[j] = v[i + j] > m[j] ? v[i + j] : m[j];
-  for (; i < count; ++i) m[0] = v[i] > m[0] ? v[i] : m[0];
-  return std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
+    for (int j = 0; j < 4; ++j) mx[j] = gains[i + j] > mx[j] ? gains[i + j] : mx[j];
+  for (; i < count; ++i) mx[0] = gains[i] > mx[0] ? gains[i] : mx[0];
+  return std::max(std::max(mx[0], mx[1]), std::max(mx[2], mx[3]));
+}
+
+// The same loop compiled for the default x86-64 (SSE2, 2 doubles a vector) and for AVX2 (4), the
+// latter chosen at run time where the CPU has it. Each element sees the same operations in the
+// same order (AVX2 alone does not enable FMA contraction) and the maximum of finite values does
+// not depend on the order, so both give bit-identical results (analysis_ramp_scan_test).
+double BlockGainsDefault(const LengthBlock& blk, const double* p0, const double* p1, double total,
+                         double* gains) {
+  return BlockGainsBody(blk, p0, p1, total, gains);
+}
+#if PHASESWEEP_SCAN_AVX2
+[[gnu::target("avx2")]] double BlockGainsAvx2(const LengthBlock& blk, const double* p0,
+                                              const double* p1, double total, double* gains) {
+  return BlockGainsBody(blk, p0, p1, total, gains);
+}
+#endif
+
+std::atomic<int> scan_isa{static_cast<int>(ScanIsa::kAuto)};
+
+using BlockGainsFn = double (*)(const LengthBlock&, const double*, const double*, double, double*);
+
+BlockGainsFn ChooseBlockGains() {
+#if PHASESWEEP_SCAN_AVX2
+  static const bool has_avx2 = __builtin_cpu_supports("avx2");
+  const auto isa = static_cast<ScanIsa>(scan_isa.load(std::memory_order_relaxed));
+  if (isa == ScanIsa::kAvx2 || (isa == ScanIsa::kAuto && has_avx2)) return BlockGainsAvx2;
+#endif
+  return BlockGainsDefault;
 }
 
 // Ramps fitted before the noise is estimated (the first is the tested feature).
@@ -119,6 +169,18 @@ void BuildBlocks(std::size_t n, std::size_t min_size, const std::vector<std::siz
 }
 
 }  // namespace
+
+void SetScanIsaForTesting(ScanIsa isa) {
+  scan_isa.store(static_cast<int>(isa), std::memory_order_relaxed);
+}
+
+bool ScanHasAvx2() {
+#if PHASESWEEP_SCAN_AVX2
+  return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
 
 double CorrectedRho(double rho_e, const RhoTable& table) {
   if (table.size == 0) return rho_e;
@@ -182,6 +244,7 @@ double Statistic(const double* y, std::size_t n, std::size_t min_size,
     ws.q1.resize(features);
   }
   double gain = 0.0;
+  const BlockGainsFn block_gains = ChooseBlockGains();
   PrefixSums(ws.e.data(), n, ws.p0, ws.p1);  // then kept up to date as e changes
   for (std::size_t k = 0; k < features; ++k) {
     Ramp best;
@@ -192,27 +255,11 @@ double Statistic(const double* y, std::size_t n, std::size_t min_size,
       // The noise-estimate features (k >= 1) try lengths 1, 4, 16, ... only: their exact width
       // matters little, and this halves their cost.
       if (k > 0 && blk.len > 1 && (blk.len & 0x5555555555555555ULL) == 0) continue;
-      // x'e for the ramp from a to b = a + len: the plateau sum(e[b..n)) plus
-      // sum_{t=a+1}^{b-1} (t - a)/len e_t, from the prefix sums in O(1).
-      // Gains first (a loop the compiler vectorises), then the first largest.
-      const double inv_len = 1.0 / static_cast<double>(blk.len);
       const std::size_t count = blk.inv_den.size(), len = blk.len, stride = blk.stride;
-      const double* inv_den = blk.inv_den.data();
       ws.gains.resize(count);
       double* gains = ws.gains.data();
       const double total = p0[n];
-      if (stride == 1) {  // contiguous starts (the short ramps, most candidates): vectorised
-        GainsContiguous(p0 + blk.a_lo, p1 + blk.a_lo, len, static_cast<double>(blk.a_lo), total,
-                        inv_len, inv_den, count, gains);
-      } else {
-        for (std::size_t i = 0; i < count; ++i) {
-          const std::size_t a = blk.a_lo + i * stride, b = a + len;
-          const double ramp = (p1[b] - p1[a + 1]) - static_cast<double>(a) * (p0[b] - p0[a + 1]);
-          const double xr = (total - p0[b]) + ramp * inv_len;
-          gains[i] = xr * xr * inv_den[i];
-        }
-      }
-      const double top = MaxOf(gains, count);
+      const double top = block_gains(blk, p0, p1, total, gains);
       // The principal pass keeps every length's best ramp (for the multiscale combination);
       // the others only the overall best.
       if (k > 0 && !(top > best.gain)) continue;
@@ -222,7 +269,8 @@ double Statistic(const double* y, std::size_t n, std::size_t min_size,
       while (gains[i] != top) ++i;
       const std::size_t a = blk.a_lo + i * stride, b = a + len;
       const double ramp = (p1[b] - p1[a + 1]) - static_cast<double>(a) * (p0[b] - p0[a + 1]);
-      const Ramp found{a, len, top, (total - p0[b]) + ramp * inv_len, 1.0 / inv_den[i]};
+      const double inv_len = 1.0 / static_cast<double>(len);
+      const Ramp found{a, len, top, (total - p0[b]) + ramp * inv_len, 1.0 / blk.inv_den[i]};
       if (k == 0) ws.block_best[bi] = found;
       if (top > best.gain) best = found;
     }

@@ -57,6 +57,12 @@ double CorrectedRho(double rho_e, const RhoTable& table);
 // sqrt(2 log(e n)) - sqrt(2 log(e n / len)) (0 for a step, growing with the length).
 double LengthBonus(std::size_t n, std::size_t len);
 
+// Which compiled version of the scan's hot loop runs: chosen from the CPU (kAuto, the default), or
+// forced, for the test that checks both give bit-identical results. kAvx2 needs ScanHasAvx2().
+enum class ScanIsa { kAuto, kDefault, kAvx2 };
+void SetScanIsaForTesting(ScanIsa isa);
+bool ScanHasAvx2();
+
 // T for y[0..n) (n >= MinSignificanceLength(min_size)); lengths from RampLengths(n). With `table`
 // the LRV uses min(CorrectedRho(rho_e), max(rho_e, 0.8)); without it (the simulation that builds
 // the table) the raw rho_e, and then only *rho_out is meaningful. `principal` receives the ramp of

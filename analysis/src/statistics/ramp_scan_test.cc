@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "phasesweep/analysis/random.h"
@@ -61,6 +62,44 @@ TEST(RampScan, PrincipalWidthComesFromTheLengthAttainingT) {
   EXPECT_EQ(s->width, 1u);
   EXPECT_EQ(s->split, 80u);
   EXPECT_LE(s->pvalue, 0.05);
+}
+
+// The scan's hot loop is compiled for the default x86-64 and for AVX2 (chosen at run time); both
+// must give bit-identical statistics, principal features and p-values on fixed traces.
+TEST(RampScan, Avx2CloneIsBitIdenticalToTheDefault) {
+  if (!internal::ScanHasAvx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  Rng rng(17);
+  std::vector<std::vector<double>> traces;
+  for (std::size_t n : {12u, 50u, 101u, 500u, 1500u}) {
+    std::vector<double> noise(n), smooth(n), ar(n);
+    double x = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double t = static_cast<double>(i) / static_cast<double>(n);
+      noise[i] = rng.Normal();
+      smooth[i] = 1.0 / (1.0 + std::exp(-(t - 0.4) * 12.0)) + 0.05 * rng.Normal();
+      x = 0.9 * x + rng.Normal();
+      ar[i] = x + (t > 0.7 ? 2.0 : 0.0);
+    }
+    traces.push_back(noise);
+    traces.push_back(smooth);
+    traces.push_back(ar);
+  }
+  SurrogateOptions o;
+  o.count = 49;
+  o.seed = 3;
+  for (const auto& y : traces) {
+    internal::SetScanIsaForTesting(internal::ScanIsa::kDefault);
+    auto d = TransitionSignificance(y, o);
+    internal::SetScanIsaForTesting(internal::ScanIsa::kAvx2);
+    auto v = TransitionSignificance(y, o);
+    internal::SetScanIsaForTesting(internal::ScanIsa::kAuto);
+    ASSERT_TRUE(d.ok() && v.ok());
+    EXPECT_EQ(std::memcmp(&d->statistic, &v->statistic, sizeof(double)), 0) << y.size();
+    EXPECT_EQ(d->exceed, v->exceed);
+    EXPECT_EQ(d->split, v->split);
+    EXPECT_EQ(d->width, v->width);
+    EXPECT_EQ(d->null_splits, v->null_splits);
+  }
 }
 
 }  // namespace

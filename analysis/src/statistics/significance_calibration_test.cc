@@ -107,9 +107,9 @@ Tables Calibrate() {
     std::snprintf(label, sizeof label, "| ρ = %.1f", rho);
     md << (rho >= 1.0 ? std::string("| random walk") : std::string(label));
     for (std::size_t n : kSizeN) {
-      const int k = Rejections(
-          [rho](std::size_t len, Rng& rng) { return Noise(len, rho, 1.0, rng); }, n, kSizeTraces,
-          "size/" + std::to_string(rho) + "/" + std::to_string(n));
+      const int k =
+          Rejections([rho](std::size_t len, Rng& rng) { return Noise(len, rho, 1.0, rng); }, n,
+                     kSizeTraces, "size/" + std::to_string(rho) + "/" + std::to_string(n));
       md << " | " << Rate(k, kSizeTraces);
       if (rho < 1.0 && k > Binomial99(kSizeTraces, 0.05))
         t.failures.push_back("size at rho " + std::to_string(rho) + ", n " + std::to_string(n) +
@@ -122,7 +122,8 @@ Tables Calibrate() {
   for (double rho : {0.0, 0.3}) {
     for (double span : kPowerSpans) {
       const long percent = std::lround(span * 100);
-      md << "| " << (span == 0.0 ? std::string("step") : "logistic, " + std::to_string(percent) + "%")
+      md << "| "
+         << (span == 0.0 ? std::string("step") : "logistic, " + std::to_string(percent) + "%")
          << " | " << (rho == 0.0 ? "white" : "ρ = 0.3");
       int previous = kPowerTraces + 1;
       for (double noise : kPowerNoise) {
@@ -135,7 +136,8 @@ Tables Calibrate() {
               return y;
             },
             kPowerN, kPowerTraces,
-            "power/" + std::to_string(rho) + "/" + std::to_string(span) + "/" + std::to_string(noise));
+            "power/" + std::to_string(rho) + "/" + std::to_string(span) + "/" +
+                std::to_string(noise));
         md << " | " << Rate(k, kPowerTraces);
         // The one cell below the 95% target (docs/STATISTICS.md says so): the widest transition
         // under the most, and persistent, noise; it must stay at >= 90%.
@@ -159,12 +161,14 @@ Tables Calibrate() {
     const int k = Rejections(
         [](std::size_t len, Rng& rng) {
           const double nd = static_cast<double>(len);
-          const double c1 = (0.15 + 0.1 * rng.Uniform()) * nd, c2 = (0.65 + 0.1 * rng.Uniform()) * nd;
+          const double c1 = (0.15 + 0.1 * rng.Uniform()) * nd,
+                       c2 = (0.65 + 0.1 * rng.Uniform()) * nd;
           std::vector<double> y = Noise(len, 0.0, 0.02, rng);
           for (std::size_t i = 0; i < len; ++i) {
             const double ti = static_cast<double>(i);
             const double creep = 0.15 * std::clamp((ti - c1) / (c2 - c1), 0.0, 1.0);
-            y[i] += 1.0 - 0.6 * Logistic(ti, c1, 0.05 * nd) + creep - 0.45 * Logistic(ti, c2, 0.05 * nd);
+            y[i] += 1.0 - 0.6 * Logistic(ti, c1, 0.05 * nd) + creep -
+                    0.45 * Logistic(ti, c2, 0.05 * nd);
           }
           return y;
         },
