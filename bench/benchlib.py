@@ -93,6 +93,31 @@ class Results:
         return json.dumps(dict(meta=self.meta, rows=self.rows), indent=1)
 
 
+def merge_results(old, new, sections):
+    """bench/run --merge: the JSON of a run that measured only `sections` (a dict: row section
+    name -> the run's section key, that of meta.load_per_section) merged into an earlier results file: the earlier rows of those sections are replaced by the
+    new ones, in place of the first replaced row (or appended), the other rows and their meta
+    kept; meta["runs"] records each section's date, commit, mode, repetitions and load."""
+    rows, placed = [], set()
+    for r in old.get("rows", []):
+        s = r["section"]
+        if s in sections:
+            if s not in placed:
+                rows.extend(x for x in new["rows"] if x["section"] == s)
+                placed.add(s)
+            continue
+        rows.append(r)
+    rows.extend(x for x in new["rows"] if x["section"] not in placed)
+    meta = dict(old.get("meta", {}))
+    runs = dict(meta.get("runs", {}))
+    nm = new["meta"]
+    for s, key in sections.items():
+        runs[s] = {k: nm[k] for k in ("date", "commit", "mode", "reps", "machine") if k in nm}
+        runs[s]["load"] = nm.get("load_per_section", {}).get(key)
+    meta["runs"] = runs
+    return dict(meta=meta, rows=rows)
+
+
 def transformer_flops(p, d, d_mlp, n_examples, heads=4, every_position=False):
     """Floating-point operations (multiply and add counted separately) of one full training step
     (forward + backward) of one member of the 1-layer modular-addition transformer on

@@ -54,6 +54,20 @@ class TableTest(unittest.TestCase):
         self.assertIsNone(d["rows"][2]["baseline"])
 
 
+class MergeTest(unittest.TestCase):
+    def test_replaces_only_the_sections_run(self):
+        old = dict(meta=dict(date="old"), rows=[dict(section="a", name="a1"),
+                                                 dict(section="b", name="b1"),
+                                                 dict(section="b", name="b2"),
+                                                 dict(section="c", name="c1")])
+        new = dict(meta=dict(date="new", commit="x", load_per_section=dict(kb=["1.0"])),
+                   rows=[dict(section="b", name="b3"), dict(section="d", name="d1")])
+        m = benchlib.merge_results(old, new, dict(b="kb", d="kd"))
+        self.assertEqual([r["name"] for r in m["rows"]], ["a1", "b3", "c1", "d1"])
+        self.assertEqual(m["meta"]["date"], "old")
+        self.assertEqual(m["meta"]["runs"]["b"], dict(date="new", commit="x", load=["1.0"]))
+
+
 class FlopsTest(unittest.TestCase):
     def test_counts_by_hand(self):
         # p = 3 (V 4, T 3, C 3), d = 2, d_mlp = 4, one example.

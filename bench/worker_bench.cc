@@ -10,6 +10,7 @@
 // bench/worker_compare.py runs this beside the plain PyTorch loop of bench/worker_baseline.py.
 #include <torch/csrc/autograd/profiler_legacy.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -53,6 +54,10 @@ PackSpec BenchSpec(const phasesweep::bench::BenchArgs& args) {
   s.training.device = "cpu";
   s.probes.metrics = {"train_loss"};
   s.probes.every = s.training.steps;
+  // Probes run outside the timed window; a batch that fits every task (the spec rejects a probe
+  // batch larger than the data), and no learning-rate warm-up longer than a short run.
+  s.probes.batch = std::stoll(get("probe_batch", "64"));
+  s.optimizer.warmup_steps = std::min(s.optimizer.warmup_steps, s.training.steps);
   const int64_t K = std::stoll(get("K", "1"));
   for (int64_t k = 0; k < K; ++k) {
     phasesweep::worker::MemberSpec m;
@@ -68,9 +73,9 @@ PackSpec BenchSpec(const phasesweep::bench::BenchArgs& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const phasesweep::bench::BenchArgs args(
-      argc, argv,
-      "key=value ... (model K batch steps warmup threads p d_model d_mlp train_fraction)");
+  const phasesweep::bench::BenchArgs args(argc, argv,
+                                          "key=value ... (model K batch steps warmup threads p "
+                                          "d_model d_mlp train_fraction probe_batch)");
   const PackSpec spec = BenchSpec(args);
   const int64_t warmup = std::stoll(args.Get("warmup", "20"));
   const int64_t steps = spec.training.steps - warmup - 1;

@@ -57,14 +57,20 @@ int64_t EstimateMemberBytes(const spec::PackSpec& spec, const spec::TaskInfo& ta
     // Every position of every block but the last; the last block keeps keys and values of every
     // position and the rest (query, attention, MLP) at the answer position only, as
     // worker/src/model/model_transformer.cc computes it (bench/run's memory rows check this).
+    // A single block without layer norm and with an untied unembedding gathers its keys and
+    // values per vocabulary row inside the attention (token_attention.h) and keeps none.
     const int64_t position = 8 * m.d_model + 2 * m.d_mlp + 2 * m.heads * seq;
-    act_per_example = (m.layers - 1) * seq * position + 2 * seq * m.d_model + position;
+    const bool token_attention = m.layers == 1 && !m.layer_norm && !m.tied_unembed;
+    act_per_example =
+        (m.layers - 1) * seq * position + (token_attention ? 0 : 2 * seq * m.d_model) + position;
   } else {
     // sparse_parity feeds its bits as they are, the other tasks one-hot tokens.
     const int64_t in = spec.task.name == "sparse_parity" ? seq : seq * vocab;
     params =
         in * m.width + (m.depth - 1) * m.width * m.width + m.width * std::max<int64_t>(vocab, 2);
-    act_per_example = 4 * m.depth * m.width;
+    // Per hidden unit: the ReLU's output (fused with its product, batched_linear.h) and the
+    // gradients of the backward pass.
+    act_per_example = 3 * m.depth * m.width;
   }
   const int64_t batch = spec.training.batch_size > 0 ? spec.training.batch_size : n_train;
   // float32: params, grads, two optimizer moments, init + previous-probe copies.

@@ -31,9 +31,10 @@ double RelDiff(const torch::Tensor& a, const torch::Tensor& b) {
 
 // Shapes with every kind of edge: single rows and columns, partial vectors (any width), row
 // counts that are not multiples of the eight rows in flight, the benchmark models' shapes, and
-// the largest inputs the kernels take (256).
-const std::vector<std::vector<int64_t>> kShapes = {
-    {1, 1, 1}, {7, 5, 3}, {9, 16, 16}, {17, 33, 31}, {96, 16, 16}, {32, 64, 256}, {13, 256, 20}};
+// the largest inputs and outputs the kernels take (256, 512).
+const std::vector<std::vector<int64_t>> kShapes = {{1, 1, 1},     {7, 5, 3},     {9, 16, 16},
+                                                   {17, 33, 31},  {96, 16, 16},  {32, 64, 256},
+                                                   {13, 256, 20}, {21, 128, 512}};
 
 TEST(SmallGemmTest, KernelsEqualDoublePrecisionProducts) {
   for (const auto& shape : kShapes) {

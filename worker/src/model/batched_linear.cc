@@ -3,6 +3,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/small_gemm.h"
@@ -45,62 +46,137 @@ void ForMembers(int64_t K, int64_t work, const F& fn) {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
+// ReLU in place as torch::relu computes it (clamp_min(y, 0): a NaN stays NaN, -0 stays -0).
+// Vectorised selects, out of line (the signs are random: inlined into the autograd node GCC
+// kept a branch per element, which mispredicts half the time).
+__attribute__((noinline)) void ReluInPlace(int64_t n, float* __restrict y) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = y[i];
+    y[i] = v < 0.0f ? 0.0f : v;
+  }
+}
+
+// gm = g where y > 0, else 0 (torch's threshold_backward(g, y, 0)).
+__attribute__((noinline)) void ReluGrad(int64_t n, const float* __restrict y,
+                                        const float* __restrict g, float* __restrict gm) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = y[i], u = g[i];
+    gm[i] = v <= 0.0f ? 0.0f : u;
+  }
+}
+
+// y = x w + b per member (relu applied when `relu`). x, w contiguous float32 CPU; b contiguous
+// float32 CPU, or empty for no bias.
+torch::Tensor LinearForward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
+                            bool relu) {
+  const int64_t K = x.size(0), M = x.size(1), I = x.size(2), O = w.size(2);
+  torch::Tensor y = torch::empty({K, M, O}, x.options());
+  const float* xp = x.data_ptr<float>();
+  const float* wp = w.data_ptr<float>();
+  const float* bp = b.numel() > 0 ? b.data_ptr<float>() : nullptr;
+  float* yp = y.data_ptr<float>();
+  // With the kernels a row's result does not depend on the rows around it, so the ReLU runs on
+  // blocks of rows while they are in cache; the BLAS gets the whole product.
+  const int64_t rows = relu && detail::MemberProductUsesKernels(M, I, O)
+                           ? std::max<int64_t>(8, (int64_t{1} << 14) / O)
+                           : M;
+  ForMembers(K, K * M * I * O, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      for (int64_t m0 = 0; m0 < M; m0 += rows) {
+        const int64_t m = std::min(rows, M - m0);
+        float* yk = yp + (k * M + m0) * O;
+        detail::MemberLinearForward(m, I, O, xp + (k * M + m0) * I, wp + k * I * O,
+                                    bp != nullptr ? bp + k * O : nullptr, yk);
+        if (relu) ReluInPlace(m * O, yk);
+      }
+    }
+  });
+  return y;
+}
+
+// The gradients of x w + b along g (contiguous) for the inputs flagged in `need`.
+tensor_list LinearBackward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& g,
+                           bool need_x, bool need_w, bool need_b) {
+  const int64_t K = x.size(0), M = x.size(1), I = x.size(2), O = w.size(2);
+  torch::Tensor gx = need_x ? torch::empty_like(x) : torch::Tensor();
+  torch::Tensor gw = need_w ? torch::empty_like(w) : torch::Tensor();
+  torch::Tensor gb = need_b ? torch::empty({K, 1, O}, g.options()) : torch::Tensor();
+  const float* gp = g.data_ptr<float>();
+  const float* xp = x.data_ptr<float>();
+  const float* wp = w.data_ptr<float>();
+  ForMembers(K, 2 * K * M * I * O, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const float* gk = gp + k * M * O;
+      if (need_x) {
+        detail::MemberLinearInputGrad(M, I, O, gk, wp + k * I * O,
+                                      gx.data_ptr<float>() + k * M * I);
+      }
+      if (need_w) {
+        detail::MemberLinearWeightGrad(M, I, O, xp + k * M * I, gk,
+                                       gw.data_ptr<float>() + k * I * O);
+      }
+      if (need_b) kernels::LinearBiasGrad(M, O, gk, gb.data_ptr<float>() + k * O);
+    }
+  });
+  return {gx, gw, gb};
+}
+
+// Differentiable gradients of x w + b along g, for a double backward.
+tensor_list DifferentiableLinearBackward(const torch::Tensor& x, const torch::Tensor& w,
+                                         const torch::Tensor& g, bool need_x, bool need_w,
+                                         bool need_b) {
+  return {need_x ? torch::bmm(g, w.transpose(1, 2)) : torch::Tensor(),
+          need_w ? torch::bmm(x.transpose(1, 2), g) : torch::Tensor(),
+          need_b ? g.sum(1, true) : torch::Tensor()};
+}
+
 class BatchedLinearFn : public torch::autograd::Function<BatchedLinearFn> {
  public:
-  // x, w contiguous float32 CPU; b contiguous float32 CPU, or empty for no bias.
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w,
                                const torch::Tensor& b) {
     ctx->save_for_backward({x, w});
-    const int64_t K = x.size(0), M = x.size(1), I = x.size(2), O = w.size(2);
-    torch::Tensor y = torch::empty({K, M, O}, x.options());
-    const float* xp = x.data_ptr<float>();
-    const float* wp = w.data_ptr<float>();
-    const float* bp = b.numel() > 0 ? b.data_ptr<float>() : nullptr;
-    float* yp = y.data_ptr<float>();
-    ForMembers(K, K * M * I * O, [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k) {
-        detail::MemberLinearForward(M, I, O, xp + k * M * I, wp + k * I * O,
-                                    bp != nullptr ? bp + k * O : nullptr, yp + k * M * O);
-      }
-    });
-    return y;
+    return LinearForward(x, w, b, /*relu=*/false);
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const torch::Tensor& x = saved[0];
-    const torch::Tensor& w = saved[1];
     torch::Tensor g = grads[0].contiguous();
     const bool need_x = ctx->needs_input_grad(0), need_w = ctx->needs_input_grad(1),
                need_b = ctx->needs_input_grad(2);
     if (torch::GradMode::is_enabled()) {
       // A double backward is being recorded: use differentiable operations.
-      return {need_x ? torch::bmm(g, w.transpose(1, 2)) : torch::Tensor(),
-              need_w ? torch::bmm(x.transpose(1, 2), g) : torch::Tensor(),
-              need_b ? g.sum(1, true) : torch::Tensor()};
+      return DifferentiableLinearBackward(saved[0], saved[1], g, need_x, need_w, need_b);
     }
-    const int64_t K = x.size(0), M = x.size(1), I = x.size(2), O = w.size(2);
-    torch::Tensor gx = need_x ? torch::empty_like(x) : torch::Tensor();
-    torch::Tensor gw = need_w ? torch::empty_like(w) : torch::Tensor();
-    torch::Tensor gb = need_b ? torch::empty({K, 1, O}, g.options()) : torch::Tensor();
-    const float* gp = g.data_ptr<float>();
-    const float* xp = x.data_ptr<float>();
-    const float* wp = w.data_ptr<float>();
-    ForMembers(K, 2 * K * M * I * O, [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k) {
-        const float* gk = gp + k * M * O;
-        if (need_x) {
-          detail::MemberLinearInputGrad(M, I, O, gk, wp + k * I * O,
-                                        gx.data_ptr<float>() + k * M * I);
-        }
-        if (need_w) {
-          detail::MemberLinearWeightGrad(M, I, O, xp + k * M * I, gk,
-                                         gw.data_ptr<float>() + k * I * O);
-        }
-        if (need_b) kernels::LinearBiasGrad(M, O, gk, gb.data_ptr<float>() + k * O);
-      }
-    });
-    return {gx, gw, gb};
+    return LinearBackward(saved[0], saved[1], g, need_x, need_w, need_b);
+  }
+};
+
+// relu(x w + b): the product, then the ReLU in place; backward masks the gradient where the
+// output is not positive (torch's threshold_backward) and continues as BatchedLinearFn.
+class BatchedLinearReluFn : public torch::autograd::Function<BatchedLinearReluFn> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w,
+                               const torch::Tensor& b) {
+    torch::Tensor y = LinearForward(x, w, b, /*relu=*/true);
+    ctx->save_for_backward({x, w, y});
+    return y;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &w = saved[1], &y = saved[2];
+    const bool need_x = ctx->needs_input_grad(0), need_w = ctx->needs_input_grad(1),
+               need_b = ctx->needs_input_grad(2);
+    if (torch::GradMode::is_enabled()) {
+      // A double backward: the operations autograd records for torch::relu, then as
+      // BatchedLinearFn.
+      return DifferentiableLinearBackward(x, w, torch::threshold_backward(grads[0], y, 0), need_x,
+                                          need_w, need_b);
+    }
+    const torch::Tensor g = grads[0].contiguous();
+    torch::Tensor gm = torch::empty_like(y);
+    ReluGrad(y.numel(), y.data_ptr<float>(), g.data_ptr<float>(), gm.data_ptr<float>());
+    return LinearBackward(x, w, gm, need_x, need_w, need_b);
   }
 };
 
@@ -154,6 +230,16 @@ void MemberLinearWeightGrad(int64_t M, int64_t I, int64_t O, const float* x, con
 
 }  // namespace detail
 
+torch::Tensor BatchedLinearRelu(const torch::Tensor& x, const torch::Tensor& w,
+                                const torch::Tensor& b, bool allow_blas) {
+  const bool fast = allow_blas && FusedCpuKernelsOn(x.device()) &&
+                    x.scalar_type() == torch::kFloat32 && w.scalar_type() == torch::kFloat32 &&
+                    (!b.defined() || b.scalar_type() == torch::kFloat32) && x.size(1) > 0;
+  if (!fast) return torch::relu(Reference(x, w, b));
+  return BatchedLinearReluFn::apply(x.contiguous(), w.contiguous(),
+                                    b.defined() ? b.contiguous() : torch::empty({0}, x.options()));
+}
+
 bool BatchedLinearUsesBlas() {
 #if defined(PHASESWEEP_WORKER_CBLAS)
   return true;
@@ -164,8 +250,8 @@ bool BatchedLinearUsesBlas() {
 
 torch::Tensor BatchedLinear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
                             bool allow_blas) {
-  const bool fast = allow_blas && FusedCpuKernelsOn(x.device()) && x.scalar_type() == torch::kFloat32 &&
-                    w.scalar_type() == torch::kFloat32 &&
+  const bool fast = allow_blas && FusedCpuKernelsOn(x.device()) &&
+                    x.scalar_type() == torch::kFloat32 && w.scalar_type() == torch::kFloat32 &&
                     (!b.defined() || b.scalar_type() == torch::kFloat32) && x.size(1) > 0;
   if (!fast) return Reference(x, w, b);
   // (No bias travels as an empty tensor: the autograd function takes defined tensors only.)

@@ -21,6 +21,13 @@ namespace phasesweep::worker {
 torch::Tensor BatchedLinear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
                             bool allow_blas = true);
 
+// relu(BatchedLinear(x, w, b)) in one autograd node: the ReLU runs in place on the product (on
+// blocks of rows still in cache where the kernels compute it) and its backward masks the
+// gradient before the products' backward, with no tensors or operators of its own. The same
+// bits as torch::relu(BatchedLinear(x, w, b)), forward and backward.
+torch::Tensor BatchedLinearRelu(const torch::Tensor& x, const torch::Tensor& w,
+                                const torch::Tensor& b, bool allow_blas = true);
+
 // Whether this build has the CBLAS path.
 bool BatchedLinearUsesBlas();
 

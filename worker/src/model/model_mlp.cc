@@ -53,8 +53,10 @@ class Mlp final : public EnsembleModel {
     ForwardOutput out;
     for (int64_t i = 0; i < spec_.depth; ++i) {
       const std::string n = std::to_string(i);
-      h = BatchedLinear(h, params_.Get("layers." + n + ".w"), params_.Get("layers." + n + ".b"));
-      h = spec_.activation == "gelu" ? torch::gelu(h) : torch::relu(h);
+      const torch::Tensor &w = params_.Get("layers." + n + ".w"),
+                          &b = params_.Get("layers." + n + ".b");
+      h = spec_.activation == "gelu" ? torch::gelu(BatchedLinear(h, w, b))
+                                     : BatchedLinearRelu(h, w, b);
       const std::string name = "hidden." + n;
       if (std::find(capture.begin(), capture.end(), name) != capture.end()) out.hidden[name] = h;
     }

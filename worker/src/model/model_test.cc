@@ -9,6 +9,7 @@
 
 #include "model/attention.h"
 #include "model/batched_linear.h"
+#include "model/token_attention.h"
 
 namespace phasesweep::worker {
 namespace {
@@ -269,6 +270,88 @@ TEST(BatchedLinearTest, BlasPathEqualsBaddbmmInValuesGradientsAndDoubleBackward)
   torch::Tensor want = 2 * torch::bmm(x.transpose(1, 2), torch::bmm(x, torch::ones_like(w)));
   EXPECT_TRUE(torch::allclose(hvp, want, 1e-4, 1e-5));
   EXPECT_EQ(BatchedLinearUsesBlas(), PHASESWEEP_EXPECT_CBLAS == 1);  // as CMake configured it
+}
+
+TEST(BatchedLinearTest, ReluFusionHasTheBitsOfReluAfterTheProduct) {
+  // Rows spanning several of the fused forward's row blocks (O = 512: 32 rows each), a layer on
+  // the BLAS, no bias; rows of zeros give outputs of exactly 0 (masked in backward).
+  struct Case {
+    int64_t K, M, I, O;
+    bool bias;
+  };
+  for (const Case& c : {Case{2, 70, 16, 512, true}, Case{3, 9, 5, 4, true},
+                        Case{1, 33, 300, 20, true}, Case{2, 11, 8, 24, false}}) {
+    SCOPED_TRACE("M " + std::to_string(c.M) + " I " + std::to_string(c.I) + " O " +
+                 std::to_string(c.O));
+    at::Generator gen = at::detail::createCPUGenerator(11);
+    torch::Tensor x = torch::randn({c.K, c.M, c.I}, gen);
+    x.narrow(1, 0, 2).zero_();
+    x.requires_grad_(true);
+    torch::Tensor w = torch::randn({c.K, c.I, c.O}, gen).requires_grad_(true);
+    torch::Tensor b =
+        c.bias ? torch::randn({c.K, 1, c.O}, gen).requires_grad_(true) : torch::Tensor();
+    torch::Tensor up = torch::randn({c.K, c.M, c.O}, gen);
+    std::vector<torch::Tensor> inputs{x, w};
+    if (c.bias) inputs.push_back(b);
+    const torch::Tensor want = torch::relu(BatchedLinear(x, w, b));
+    const torch::Tensor got = BatchedLinearRelu(x, w, b);
+    EXPECT_TRUE(torch::equal(got, want));
+    const auto gw = torch::autograd::grad({(want * up).sum()}, inputs);
+    const auto gg = torch::autograd::grad({(got * up).sum()}, inputs);
+    for (size_t i = 0; i < inputs.size(); ++i) EXPECT_TRUE(torch::equal(gg[i], gw[i])) << i;
+    // Double backward, as the sharpness probe takes it.
+    torch::Tensor hv[2];
+    for (int fused = 0; fused < 2; ++fused) {
+      torch::Tensor y = fused ? BatchedLinearRelu(x, w, b) : torch::relu(BatchedLinear(x, w, b));
+      auto g = torch::autograd::grad({(y * up).sum()}, {w}, {}, true, true);
+      hv[fused] = torch::autograd::grad({g[0].pow(2).sum()}, {x})[0];
+    }
+    EXPECT_TRUE(torch::equal(hv[0], hv[1]));
+  }
+}
+
+TEST(TokenAttentionTest, HasTheBitsOfAttentionOverProjectedTokens) {
+  // Learned (per member) and shared positions; more sequences than one block (32); head sizes 4
+  // and 8.
+  struct Case {
+    int64_t K, B, V, T, H, D;
+    bool learned;
+  };
+  for (const Case& c : {Case{2, 70, 11, 3, 2, 4, true}, Case{1, 5, 7, 4, 4, 8, false},
+                        Case{3, 33, 6, 2, 1, 8, true}}) {
+    SCOPED_TRACE("B " + std::to_string(c.B) + " T " + std::to_string(c.T));
+    const int64_t d = c.H * c.D;
+    at::Generator gen = at::detail::createCPUGenerator(13);
+    auto param = [&](std::vector<int64_t> shape) {
+      return torch::randn(shape, gen).requires_grad_(true);
+    };
+    torch::Tensor q = param({c.K * c.B, c.H, c.D}), embed = param({c.K, c.V, d});
+    torch::Tensor pos = c.learned ? param({c.K, c.T, d}) : torch::randn({c.T, d}, gen);
+    torch::Tensor w_k = param({c.K, d, d}), b_k = param({c.K, 1, d});
+    torch::Tensor w_v = param({c.K, d, d}), b_v = param({c.K, 1, d});
+    torch::Tensor tokens = torch::randint(c.V, {c.K, c.B, c.T}, gen);
+    torch::Tensor up = torch::randn({c.K * c.B, c.H, c.D}, gen);
+    std::vector<torch::Tensor> inputs{q, embed, w_k, b_k, w_v, b_v};
+    if (c.learned) inputs.push_back(pos);
+    torch::Tensor z[2];
+    std::vector<torch::Tensor> g[2];
+    for (int fused = 0; fused < 2; ++fused) {
+      z[fused] =
+          TokenLastQueryAttention(q, embed, pos, w_k, b_k, w_v, b_v, tokens, 0.5, fused == 1);
+      g[fused] = torch::autograd::grad({(z[fused] * up).sum()}, inputs);
+    }
+    EXPECT_TRUE(torch::equal(z[0], z[1]));
+    for (size_t i = 0; i < inputs.size(); ++i) EXPECT_TRUE(torch::equal(g[0][i], g[1][i])) << i;
+    // Double backward through the fused function equals that through the composition.
+    torch::Tensor hv[2];
+    for (int fused = 0; fused < 2; ++fused) {
+      torch::Tensor zz =
+          TokenLastQueryAttention(q, embed, pos, w_k, b_k, w_v, b_v, tokens, 0.5, fused == 1);
+      auto gq = torch::autograd::grad({(zz * up).sum()}, {q}, {}, true, true);
+      hv[fused] = torch::autograd::grad({gq[0].pow(2).sum()}, {embed})[0];
+    }
+    EXPECT_TRUE(torch::allclose(hv[0], hv[1], 1e-4, 1e-5));
+  }
 }
 
 TEST(LastQueryAttentionTest, FusedEqualsTensorExpressionInValuesGradientsAndDoubleBackward) {

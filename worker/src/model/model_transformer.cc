@@ -7,7 +7,8 @@
 // outputs are exactly those of the full computation (the other positions of the last block feed
 // nothing), at a fraction of its cost. Without layer norm, block 0's projections of the input
 // stream are computed per vocabulary row and position (token_projection.h) when those are fewer
-// than the batch's positions: the same function, rounded differently.
+// than the batch's positions: the same function, rounded differently. With a single block the
+// keys and values are gathered from those rows inside the attention (token_attention.h).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -15,6 +16,7 @@
 
 #include "model/attention.h"
 #include "model/batched_linear.h"
+#include "model/token_attention.h"
 #include "model/token_embedding.h"
 #include "model/token_projection.h"
 #include "phasesweep/worker/model.h"
@@ -156,8 +158,7 @@ class Transformer final : public EnsembleModel {
                               .reshape({K, B * T, d});
         resid = resid + BatchedLinear(z, blk.w_o, blk.b_o);
         keep("resid_mid" + tag, resid.view({K, B, T, d}).select(2, T - 1));
-        torch::Tensor m =
-            Activation(BatchedLinear(LayerNorm(resid, blk.ln2_g, blk.ln2_b), blk.w_in, blk.b_in));
+        torch::Tensor m = MlpHidden(LayerNorm(resid, blk.ln2_g, blk.ln2_b), blk);
         keep("mlp_hidden" + tag, m.view({K, B, T, spec_.d_mlp}).select(2, T - 1));
         resid = resid + BatchedLinear(m, blk.w_out, blk.b_out);
         keep("resid_post" + tag, resid.view({K, B, T, d}).select(2, T - 1));
@@ -167,15 +168,24 @@ class Transformer final : public EnsembleModel {
       // single query per head the attention is a fused loop (attention.h) over contiguous
       // views — no head transposes, no tiny per-head matmuls.
       if (l > 0) r = resid.view({K, B, T, d}).select(2, T - 1);
-      torch::Tensor k = project_or(l, h, blk.w_k, blk.b_k).view({K * B, T, H, dh});
-      torch::Tensor v = project_or(l, h, blk.w_v, blk.b_v).view({K * B, T, H, dh});
-      torch::Tensor q =
-          BatchedLinear(LayerNorm(r, blk.ln1_g, blk.ln1_b), blk.w_q, blk.b_q).view({K * B, H, dh});
-      torch::Tensor z = LastQueryAttention(q, k, v, scale).view({K, B, d});
+      torch::Tensor z;
+      if (l == 0 && project && !spec_.tied_unembed) {
+        // Keys and values per vocabulary row, gathered inside the attention (token_attention.h).
+        // (With a tied unembedding the embedding's gradient would sum in another order.)
+        torch::Tensor q = BatchedLinear(r, blk.w_q, blk.b_q).view({K * B, H, dh});
+        z = TokenLastQueryAttention(q, embed, pos, blk.w_k, blk.b_k, blk.w_v, blk.b_v, tokens,
+                                    scale)
+                .view({K, B, d});
+      } else {
+        torch::Tensor k = project_or(l, h, blk.w_k, blk.b_k).view({K * B, T, H, dh});
+        torch::Tensor v = project_or(l, h, blk.w_v, blk.b_v).view({K * B, T, H, dh});
+        torch::Tensor q = BatchedLinear(LayerNorm(r, blk.ln1_g, blk.ln1_b), blk.w_q, blk.b_q)
+                              .view({K * B, H, dh});
+        z = LastQueryAttention(q, k, v, scale).view({K, B, d});
+      }
       r = r + BatchedLinear(z, blk.w_o, blk.b_o);
       keep("resid_mid" + tag, r);
-      torch::Tensor m =
-          Activation(BatchedLinear(LayerNorm(r, blk.ln2_g, blk.ln2_b), blk.w_in, blk.b_in));
+      torch::Tensor m = MlpHidden(LayerNorm(r, blk.ln2_g, blk.ln2_b), blk);
       keep("mlp_hidden" + tag, m);
       r = r + BatchedLinear(m, blk.w_out, blk.b_out);
       keep("resid_post" + tag, r);
@@ -219,8 +229,10 @@ class Transformer final : public EnsembleModel {
     return torch::addcmul(b, torch::layer_norm(x, {spec_.d_model}), g);
   }
 
-  torch::Tensor Activation(const torch::Tensor& x) const {
-    return spec_.activation == "gelu" ? torch::gelu(x) : torch::relu(x);
+  // The MLP's hidden layer: activation(x w_in + b_in), the ReLU fused with the product.
+  torch::Tensor MlpHidden(const torch::Tensor& x, const Block& blk) const {
+    if (spec_.activation == "gelu") return torch::gelu(BatchedLinear(x, blk.w_in, blk.b_in));
+    return BatchedLinearRelu(x, blk.w_in, blk.b_in);
   }
 
   static torch::Tensor Sinusoid(int64_t T, int64_t d) {
