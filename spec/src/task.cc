@@ -9,6 +9,14 @@
 
 namespace phasesweep::spec {
 
+bool FirstBlockPerToken(const ModelSpec& model, const TaskInfo& task, int64_t batch) {
+  return !model.layer_norm && task.vocab + task.seq_len < batch * task.seq_len;
+}
+
+bool KeysValuesPerToken(const ModelSpec& model, const TaskInfo& task, int64_t batch) {
+  return model.layers == 1 && !model.tied_unembed && FirstBlockPerToken(model, task, batch);
+}
+
 bool IsPrime(int64_t p) {
   if (p < 2) return false;
   for (int64_t d = 2; d * d <= p; ++d) {

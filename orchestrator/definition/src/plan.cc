@@ -50,6 +50,7 @@ spec::MemberOptimizerScalars ScalarsFromResolved(const std::map<std::string, Val
 int64_t EstimateMemberBytes(const spec::PackSpec& spec, const spec::TaskInfo& task) {
   const auto& m = spec.model;
   const int64_t vocab = task.vocab, seq = task.seq_len, n_train = task.n_train;
+  const int64_t batch = spec.training.batch_size > 0 ? spec.training.batch_size : n_train;
   int64_t params = 0, act_per_example = 0;
   if (m.name == "transformer") {
     params = vocab * m.d_model * (m.tied_unembed ? 1 : 2) + seq * m.d_model +
@@ -57,12 +58,12 @@ int64_t EstimateMemberBytes(const spec::PackSpec& spec, const spec::TaskInfo& ta
     // Every position of every block but the last; the last block keeps keys and values of every
     // position and the rest (query, attention, MLP) at the answer position only, as
     // worker/src/model/model_transformer.cc computes it (bench/run's memory rows check this).
-    // A single block without layer norm and with an untied unembedding gathers its keys and
-    // values per vocabulary row inside the attention (token_attention.h) and keeps none.
+    // Where the attention gathers its keys and values per vocabulary row (token_attention.h) it
+    // keeps none per position.
     const int64_t position = 8 * m.d_model + 2 * m.d_mlp + 2 * m.heads * seq;
-    const bool token_attention = m.layers == 1 && !m.layer_norm && !m.tied_unembed;
+    const bool per_token = spec::KeysValuesPerToken(m, task, batch);
     act_per_example =
-        (m.layers - 1) * seq * position + (token_attention ? 0 : 2 * seq * m.d_model) + position;
+        (m.layers - 1) * seq * position + (per_token ? 0 : 2 * seq * m.d_model) + position;
   } else {
     // sparse_parity feeds its bits as they are, the other tasks one-hot tokens.
     const int64_t in = spec.task.name == "sparse_parity" ? seq : seq * vocab;
@@ -72,7 +73,6 @@ int64_t EstimateMemberBytes(const spec::PackSpec& spec, const spec::TaskInfo& ta
     // gradients of the backward pass.
     act_per_example = 3 * m.depth * m.width;
   }
-  const int64_t batch = spec.training.batch_size > 0 ? spec.training.batch_size : n_train;
   // float32: params, grads, two optimizer moments, init + previous-probe copies.
   const int64_t state = 6 * 4 * params;
   // Forward activations kept for backward, plus their gradients, of which about half are alive

@@ -19,6 +19,7 @@
 #include "model/token_attention.h"
 #include "model/token_embedding.h"
 #include "model/token_projection.h"
+#include "phasesweep/spec/task.h"
 #include "phasesweep/worker/model.h"
 
 namespace phasesweep::worker {
@@ -121,7 +122,7 @@ class Transformer final : public EnsembleModel {
     // Without layer norm, block 0's queries, keys and values are linear in the embedding stream:
     // when the vocabulary and the positions have fewer rows than the batch has positions, they
     // are computed per vocabulary row (token_projection.h).
-    const bool project = !spec_.layer_norm && task_.vocab + T < B * T;
+    const bool project = spec::FirstBlockPerToken(spec_, task_, B);
     const bool single = blocks_.size() == 1;
     torch::Tensor resid;  // [K, B*T, d]: every position's stream, unless no block reads it
     if (!(single && project)) resid = EmbedTokens(embed, pos, tokens).view({K, B * T, d});
@@ -169,9 +170,8 @@ class Transformer final : public EnsembleModel {
       // views — no head transposes, no tiny per-head matmuls.
       if (l > 0) r = resid.view({K, B, T, d}).select(2, T - 1);
       torch::Tensor z;
-      if (l == 0 && project && !spec_.tied_unembed) {
+      if (spec::KeysValuesPerToken(spec_, task_, B)) {
         // Keys and values per vocabulary row, gathered inside the attention (token_attention.h).
-        // (With a tied unembedding the embedding's gradient would sum in another order.)
         torch::Tensor q = BatchedLinear(r, blk.w_q, blk.b_q).view({K * B, H, dh});
         z = TokenLastQueryAttention(q, embed, pos, blk.w_k, blk.b_k, blk.w_v, blk.b_v, tokens,
                                     scale)

@@ -23,6 +23,18 @@ struct TaskInfo {
 // its shape. Errors are one line naming the config key, the value found and what is valid.
 Result<TaskInfo> DescribeTask(const TaskSpec& task);
 
+// Whether the transformer's first block computes its queries, keys and values once per
+// vocabulary row and position (worker token_projection.h) rather than once per position of a
+// batch of `batch` sequences: without layer norm the block is linear in the embedding stream, and
+// it pays when the vocabulary and the positions have fewer rows than the batch has positions.
+bool FirstBlockPerToken(const ModelSpec& model, const TaskInfo& task, int64_t batch);
+
+// Whether, beyond that, the attention gathers its keys and values from those per-row products
+// and keeps none per position (worker token_attention.h): a single block and an untied
+// unembedding (with a tied one the embedding's gradient would sum in another order). What the
+// worker computes and what the plan's memory estimate counts.
+bool KeysValuesPerToken(const ModelSpec& model, const TaskInfo& task, int64_t batch);
+
 // True when p is prime (trial division; p is at most a few thousand here).
 bool IsPrime(int64_t p);
 
