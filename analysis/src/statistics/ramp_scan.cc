@@ -140,6 +140,11 @@ BlockGainsFn ChooseBlockGains() {
 
 // Ramps fitted before the noise is estimated (the first is the tested feature).
 constexpr std::size_t kFeatures = 3;
+// The third ramp is fitted only where it explains at least kThirdRampGain * ln(n) times the mean
+// energy of what the first two leave: about six times what the best of the ~4n candidate ramps
+// explains in white noise, so that noise (even persistent noise up to rho ~ 0.7) does not earn it
+// and a third real feature (two drops and a creep) does.
+constexpr double kThirdRampGain = 12.0;
 
 void BuildBlocks(std::size_t n, std::size_t min_size, const std::vector<std::size_t>& lengths,
                  ScanWorkspace& ws) {
@@ -284,6 +289,11 @@ double Statistic(const double* y, std::size_t n, std::size_t min_size,
     if (!(best.den > 1e-9 * den0)) break;
     best.gain = best.xr * best.xr / best.den;
     if (!(best.gain > 0.0)) break;
+    if (k == 2) {
+      double ss = 0.0;
+      for (std::size_t t = 0; t < n; ++t) ss += ws.e[t] * ws.e[t];
+      if (best.gain < kThirdRampGain * std::log(nd) * ss / nd) break;
+    }
     if (k == 0) {
       gain = best.gain;
       if (principal) *principal = best;

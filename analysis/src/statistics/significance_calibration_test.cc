@@ -4,9 +4,9 @@
 // traces. Seeded, so the counts are fixed: the test prints the tables of docs/STATISTICS.md
 // ("Calibration") and checks that they are the ones written there, then asserts the targets:
 //   size <= 5% at rho <= 0.9 (a cell fails when its count exceeds the 99th percentile of
-//   Binomial(N, 0.05)), power >= 95% for every logistic cell but one (the 30% wide transition in
-//   20% AR(1) noise, >= 90%; the docs say so), >= 90% for two-feature traces, and power never
-//   lower at a smaller noise level by more than the 99% simulation error of the difference.
+//   Binomial(N, 0.05)), power >= 95% for every logistic cell, >= 90% for two-feature traces, >= 95%
+//   for clean (noise <= 1%) transitions on a curved background, and power never lower at a
+//   smaller noise level by more than the 99% simulation error of the difference.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -139,11 +139,7 @@ Tables Calibrate() {
             "power/" + std::to_string(rho) + "/" + std::to_string(span) + "/" +
                 std::to_string(noise));
         md << " | " << Rate(k, kPowerTraces);
-        // The one cell below the 95% target (docs/STATISTICS.md says so): the widest transition
-        // under the most, and persistent, noise; it must stay at >= 90%.
-        const bool hardest = span == 0.3 && rho == 0.3 && noise == 0.2;
-        const double target = hardest ? 0.90 : 0.95;
-        if (k < static_cast<int>(std::ceil(target * kPowerTraces)))
+        if (k < static_cast<int>(std::ceil(0.95 * kPowerTraces)))
           t.failures.push_back("power below target: span " + std::to_string(span) + ", noise " +
                                std::to_string(noise) + ", rho " + std::to_string(rho));
         if (previous <= kPowerTraces && k > previous + PowerTolerance(k, previous, kPowerTraces))
@@ -153,6 +149,41 @@ Tables Calibrate() {
       }
       md << " |\n";
     }
+  }
+  // Clean transitions on a curved background: the same logistics on top of a decay of height 1
+  // over the first probes (e^(-t / 5)) and a half-sine bump of height 0.5, which the ramps do not
+  // fit (the shape of a real loss curve). Targets: >= 95% at noise <= 1%, and never lower at a
+  // smaller noise; the 5% column is reported (the background is then as large as the noise).
+  md << "\n| power, n = 100, on a curved background | noise | 0.1% | 1% | 5% |\n"
+     << "|---|---|---|---|---|\n";
+  for (double span : kPowerSpans) {
+    const long percent = std::lround(span * 100);
+    md << "| " << (span == 0.0 ? std::string("step") : "logistic, " + std::to_string(percent) + "%")
+       << " | white";
+    int previous = kPowerTraces + 1;
+    for (double noise : {0.001, 0.01, 0.05}) {
+      const int k = Rejections(
+          [=](std::size_t n, Rng& rng) {
+            const double nd = static_cast<double>(n), c = (0.3 + 0.4 * rng.Uniform()) * nd;
+            std::vector<double> y = Noise(n, 0.0, noise, rng);
+            for (std::size_t i = 0; i < n; ++i) {
+              const double t = static_cast<double>(i);
+              y[i] += Logistic(t, c, span * nd) + 0.5 * std::sin(M_PI * t / nd) +
+                      std::exp(-t / (0.05 * nd));
+            }
+            return y;
+          },
+          kPowerN, kPowerTraces, "curved/" + std::to_string(span) + "/" + std::to_string(noise));
+      md << " | " << Rate(k, kPowerTraces);
+      if (noise <= 0.01 && k < static_cast<int>(std::ceil(0.95 * kPowerTraces)))
+        t.failures.push_back("power below 95% on a curved background: span " +
+                             std::to_string(span) + ", noise " + std::to_string(noise));
+      if (previous <= kPowerTraces && k > previous + PowerTolerance(k, previous, kPowerTraces))
+        t.failures.push_back("power rose with noise on a curved background: span " +
+                             std::to_string(span) + " at noise " + std::to_string(noise));
+      previous = k;
+    }
+    md << " |\n";
   }
   // Two features: a drop of 0.6 early, a creep up of 0.15, a drop of 0.45 late, 2% noise.
   md << "\n| power, two-feature traces (2% noise) | n = 50 | n = 100 | n = 200 | n = 400 |\n"

@@ -8,10 +8,13 @@
 #include <utility>
 
 #include "phasesweep/analysis/random.h"
+#include "statistics/increment_scan.h"
 #include "statistics/ramp_scan.h"
 
 namespace phasesweep::analysis {
 
+using internal::IncrementStatistic;
+using internal::IncrementWorkspace;
 using internal::Ramp;
 using internal::RhoTable;
 using internal::ScanWorkspace;
@@ -42,6 +45,12 @@ std::size_t MinSignificanceLength(std::size_t min_size) {
 }
 
 namespace {
+
+// The increment scan's share of the level: p = min(1, p_level / (1 - w), p_increments / w)
+// (weighted Bonferroni), and its null draws (sequential: stop at kIncrementStop exceedances).
+constexpr double kIncrementWeight = 0.1;
+constexpr int kIncrementDraws = 999;
+constexpr int kIncrementStop = 10;
 
 double Ar1Draw(std::vector<double>& s, double rho, Rng& rng) {
   const std::size_t n = s.size();
@@ -178,9 +187,10 @@ Result<SignificanceResult> TransitionSignificance(const std::vector<double>& y,
   result.statistic = Statistic(y.data(), n, min_size, lengths, ws, &table, &ramp, &rho);
   result.split = ramp.a + (ramp.len + 1) / 2;
   result.width = ramp.len;
+  result.height = ramp.den > 0.0 ? ramp.xr / ramp.den : 0.0;
   result.rho = rho;
   if (result.statistic == 0.0) {
-    result.pvalue = 1.0;
+    result.pvalue = result.level_pvalue = result.increment_pvalue = 1.0;
     result.note = "trace is exactly linear or constant: no transition";
     return result;
   }
@@ -188,15 +198,11 @@ Result<SignificanceResult> TransitionSignificance(const std::vector<double>& y,
   const double nd = static_cast<double>(n);
   const std::vector<std::pair<double, double>> rho_weights = Ar1NullRhoWeights(rho, n, min_size);
   const auto block = static_cast<std::size_t>(std::ceil(std::cbrt(nd)));
-  Rng rng(options.seed);
-  ScanWorkspace sws;
-  std::vector<double> s(n);
-  result.null_splits.reserve(static_cast<std::size_t>(options.count));
-  int exceed = 0;
-  for (int b = 0; b < options.count; ++b) {
+  // One null trace into s: AR(1) noise whose coefficient is drawn from the posterior (so the null
+  // averages over the uncertainty of the dependence instead of trusting a point estimate), or a
+  // circular block bootstrap of the detrended trace.
+  auto draw = [&](std::vector<double>& s, Rng& rng) {
     if (options.method == SurrogateMethod::kAr1) {
-      // Each surrogate draws its own rho from the sampling spread of the estimate, so the null
-      // averages over the uncertainty of the dependence instead of trusting a point estimate.
       double u = rng.Uniform(), rho_b = rho_weights.back().first;
       for (const auto& [rho_g, w] : rho_weights) {
         if (u < w) {
@@ -212,6 +218,14 @@ Result<SignificanceResult> TransitionSignificance(const std::vector<double>& y,
         for (std::size_t k = 0; k < block && i < n; ++k, ++i) s[i] = residuals[(start + k) % n];
       }
     }
+  };
+  Rng rng(options.seed);
+  ScanWorkspace sws;
+  std::vector<double> s(n);
+  result.null_splits.reserve(static_cast<std::size_t>(options.count));
+  int exceed = 0;
+  for (int b = 0; b < options.count; ++b) {
+    draw(s, rng);
     Ramp sr;
     const double tb = Statistic(s.data(), n, min_size, lengths, sws, &table, &sr, nullptr);
     if (tb >= result.statistic) ++exceed;
@@ -219,7 +233,29 @@ Result<SignificanceResult> TransitionSignificance(const std::vector<double>& y,
   }
   result.count = options.count;
   result.exceed = exceed;
-  result.pvalue = (1.0 + exceed) / (options.count + 1.0);
+  result.level_pvalue = (1.0 + exceed) / (options.count + 1.0);
+
+  // The increment scan against its own null traces, drawn the same way from a separate stream:
+  // sequential (Besag and Clifford), stopping at kIncrementStop exceedances, so that an ordinary
+  // trace costs a few dozen cheap draws and an extreme one reaches p = 1 / (kIncrementDraws + 1).
+  IncrementWorkspace iws;
+  result.increment_statistic = IncrementStatistic(y.data(), n, lengths, iws);
+  Rng irng(StreamSeed(options.seed, "increments"));
+  int iexceed = 0, draws = 0;
+  result.increment_pvalue = 1.0;
+  if (result.increment_statistic > 0.0) {
+    for (draws = 1; draws <= kIncrementDraws; ++draws) {
+      draw(s, irng);
+      if (IncrementStatistic(s.data(), n, lengths, iws) >= result.increment_statistic &&
+          ++iexceed == kIncrementStop)
+        break;
+    }
+    result.increment_pvalue = draws <= kIncrementDraws
+                                  ? static_cast<double>(kIncrementStop) / draws
+                                  : (1.0 + iexceed) / (kIncrementDraws + 1.0);
+  }
+  result.pvalue = std::min({1.0, result.level_pvalue / (1.0 - kIncrementWeight),
+                            result.increment_pvalue / kIncrementWeight});
   return result;
 }
 

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/math/distributions/binomial.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -102,7 +103,10 @@ TEST(Surrogate, DeterministicAndDegenerateCases) {
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->pvalue, b->pvalue);
   EXPECT_EQ(a->count, 199);
-  EXPECT_DOUBLE_EQ(a->pvalue, (1.0 + a->exceed) / 200.0);
+  EXPECT_DOUBLE_EQ(a->level_pvalue, (1.0 + a->exceed) / 200.0);
+  // The two scans combined by weighted Bonferroni (90% of the level to the ramp scan).
+  EXPECT_DOUBLE_EQ(a->pvalue,
+                   std::min({1.0, a->level_pvalue / 0.9, a->increment_pvalue / 0.1}));
   o.method = SurrogateMethod::kBlockBootstrap;
   EXPECT_TRUE(TransitionSignificance(y, o).ok());
   // Constant and exactly linear traces: no transition, p = 1.
@@ -111,10 +115,11 @@ TEST(Surrogate, DeterministicAndDegenerateCases) {
   std::vector<double> line(40);
   for (std::size_t i = 0; i < line.size(); ++i) line[i] = 0.3 * static_cast<double>(i) - 2.0;
   EXPECT_EQ(TransitionSignificance(line, o)->pvalue, 1.0);
-  // A noise-free step is as significant as B surrogates can show.
+  // A noise-free step is as significant as B surrogates can show (the ramp scan's 1 / (B + 1),
+  // over its 90% share of the level).
   std::vector<double> step(40, 0.0);
   for (std::size_t i = 20; i < 40; ++i) step[i] = 1.0;
-  EXPECT_DOUBLE_EQ(TransitionSignificance(step, SurrogateOptions{})->pvalue, 1.0 / 200.0);
+  EXPECT_DOUBLE_EQ(TransitionSignificance(step, SurrogateOptions{})->pvalue, 1.0 / 200.0 / 0.9);
   // Too short: NaN with a note, not an error.
   auto tiny = TransitionSignificance({1, 2, 3}, o);
   ASSERT_TRUE(tiny.ok());

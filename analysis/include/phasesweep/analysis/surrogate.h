@@ -9,7 +9,9 @@
 //   then three ramps, greedily: each is the candidate with the largest (x'e)^2 / |x~|^2 on what
 //            the features before it left (e, starting at r), and e loses its projection on that
 //            ramp made orthogonal to [1, t] and to them; so a trace with two or three features,
-//            or a transition one ramp fits imperfectly, does not leave structure behind
+//            or a transition one ramp fits imperfectly, does not leave structure behind. The
+//            third is kept only if it explains at least 12 ln(n) mean(e^2) (a real feature, not
+//            noise: fitting noise makes rho_e less informative and the null heavier)
 //   e      = residuals of y on [1, t] and the three ramps
 //   rho_e  = sum e_i e_{i+1} / sum e_i^2, clipped to [-0.9, 0.98]
 //   rho_c  = rho_e with its bias removed: the AR(1) coefficient whose mean rho_e (simulated for
@@ -37,7 +39,17 @@
 //          conservative one. T is scale-free, so the innovation scale is irrelevant.
 //   block  circular block bootstrap of the detrended trace r, blocks of ceil(n^(1/3)) probes
 //          (valid for weak dependence; anti-conservative for strong dependence in short traces).
-// p = (1 + #{T_b >= T}) / (B + 1). Deterministic for a given seed.
+// p_level = (1 + #{T_b >= T}) / (B + 1).
+//
+// Second statistic, the increment scan S (statistics/increment_scan.h): the largest change of the
+// trace within a window of L probes (its share of the linear trend removed), in units of a robust
+// scale of the probe-to-probe changes, with the same length bonus. It sees a transition against
+// a smooth background (a bump, a drift, a curve the ramps do not fit), which inflates the level
+// noise and so hides the transition from T. Its null: further traces drawn exactly as above, from
+// a separate stream, sequentially (Besag and Clifford: stop at 10 exceedances, at most 999
+// draws), p_increments = 10 / draws or (1 + exceed) / 1000.
+// p = min(1, p_level / 0.9, p_increments / 0.1) (weighted Bonferroni: a level of at most alpha
+// when each is valid). Deterministic for a given seed.
 #pragma once
 
 #include <cstdint>
@@ -65,11 +77,17 @@ struct SurrogateOptions {
 
 struct SignificanceResult {
   double statistic = std::numeric_limits<double>::quiet_NaN();  // T
-  double pvalue = std::numeric_limits<double>::quiet_NaN();
+  double pvalue = std::numeric_limits<double>::quiet_NaN();  // both scans combined
+  double level_pvalue = std::numeric_limits<double>::quiet_NaN();        // the ramp scan's
+  double increment_statistic = std::numeric_limits<double>::quiet_NaN();  // S
+  double increment_pvalue = std::numeric_limits<double>::quiet_NaN();    // the increment scan's
   int count = 0;          // B actually drawn
   int exceed = 0;         // #{T_b >= T}
   std::size_t split = 0;  // index of the first value past the middle of the principal feature
   std::size_t width = 0;  // its length L in probes (1: a step): the length attaining T
+  // Its height: the ramp's least-squares coefficient next to the line (y ~ 1 + t + x), in the
+  // metric's units, signed (negative: a fall). 0 for an exactly linear trace.
+  double height = 0.0;
   double rho = std::numeric_limits<double>::quiet_NaN();  // rho_e (raw; the LRV uses rho_c)
   std::string note;
   // The principal feature's `split` in each surrogate (the null distribution of where a
