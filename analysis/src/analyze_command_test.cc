@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -73,7 +74,8 @@ const char* const kEveryKeyNotDefault =
     "  surrogate: block\n  bootstrap: 100\n  confidence: 0.9\n  seed: 4\n"
     "  threads: 1\n  bands: false\n  cost: normal\n  penalty: 3.5\n"
     "  penalty_scale: 2\n  min_size: 3\n  jump: 2\n  smooth_sigma: 0\n"
-    "  settle_tolerance: 0.1\n  thresholds: [\"a<=0.1:4\"]\n  pairs: [\"a<b\"]\n"
+    "  settle_tolerance: 0.1\n  thresholds: [\"a<=0.1:4\"]\n  min_change: [\"a:0.2\"]\n"
+    "  pairs: [\"a<b\"]\n"
     "  ordering_alternative: less\n  stability_metrics: [a]\n"
     "  control_key: ctl\n  effect_kind: steepest\n  early_stop_metric: l\n"
     "  early_stop_reference: a:threshold\n  patience: 2\n  min_delta: 0.01\n";
@@ -341,12 +343,19 @@ TEST(AnalyzeCommandTest, ConfigErrors) {
   st = ApplyAnalysisConfig("analysis:\n  alpha: 2\n", &o);
   EXPECT_EQ(st.message(),
             "stored config: analysis.alpha = 2 is out of range; valid: > 0.0 and < 1.0");
+  // A smallest relevant change must name a metric and a number >= 0.
+  for (const char* bad : {"[\"test_acc\"]", "[\":0.1\"]", "[\"test_acc:-1\"]", "[\"test_acc:big\"]"}) {
+    st = ApplyAnalysisConfig(std::string("analysis:\n  min_change: ") + bad + "\n", &o);
+    EXPECT_EQ(st.ExitCode(), 2) << bad;
+    EXPECT_NE(st.message().find("min_change"), std::string::npos) << st.message();
+    EXPECT_EQ(st.message().find('\n'), std::string::npos) << st.message();
+  }
   st = ApplyAnalysisConfig("analysis:\n  effect_kind: middle\n", &o);
   EXPECT_NE(st.message().find("analysis.effect_kind"), std::string::npos) << st.message();
   // Every key with a valid value; the options follow.
   AnalysisOptions all;
   ASSERT_TRUE(ApplyAnalysisConfig(kEveryKeyNotDefault, &all).ok());
-  EXPECT_EQ(AnalysisConfigKeys().size(), 27u);
+  EXPECT_EQ(AnalysisConfigKeys().size(), 28u);
   EXPECT_EQ(all.metrics, std::vector<std::string>{"a"});
   EXPECT_EQ(all.alpha, 0.01);
   EXPECT_EQ(all.adjust, Adjustment::kBenjaminiHochberg);
@@ -366,6 +375,7 @@ TEST(AnalyzeCommandTest, ConfigErrors) {
   EXPECT_EQ(all.transition.settle_tolerance, 0.1);
   ASSERT_EQ(all.thresholds.size(), 1u);
   EXPECT_EQ(FormatThresholdRule(all.thresholds[0]), "a<=0.1:4");
+  EXPECT_EQ(all.min_change, (std::map<std::string, double>{{"a", 0.2}}));
   ASSERT_EQ(all.orderings.size(), 1u);
   EXPECT_EQ(all.ordering_alternative, Alternative::kLess);
   EXPECT_EQ(all.stability_metrics, std::vector<std::string>{"a"});
@@ -411,6 +421,7 @@ TEST(AnalyzeCommandTest, AnalysisOptionsDefaultsAreTheCatalogDefaults) {
   for (std::size_t i = 0; i < d.thresholds.size(); ++i) {
     EXPECT_EQ(FormatThresholdRule(o.thresholds[i]), FormatThresholdRule(d.thresholds[i]));
   }
+  EXPECT_EQ(o.min_change, d.min_change);
   ASSERT_EQ(o.orderings.size(), d.orderings.size());
   for (std::size_t i = 0; i < d.orderings.size(); ++i) {
     EXPECT_EQ(FormatOrderingPair(o.orderings[i]), FormatOrderingPair(d.orderings[i]));

@@ -97,7 +97,7 @@ TEST(CatalogTest, KeysAreUniqueAndInTheirSections) {
       EXPECT_FALSE(k.sweepable) << k.key;
     }
   }
-  EXPECT_EQ(SectionKeys("analysis").size(), 27u);
+  EXPECT_EQ(SectionKeys("analysis").size(), 28u);
   EXPECT_EQ(SectionKeys("name").size(), 1u);
   EXPECT_TRUE(SectionKeys("sweep").empty());
 }

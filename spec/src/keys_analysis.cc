@@ -48,6 +48,8 @@ std::vector<KeySpec> AnalysisKeys() {
            0, 1),
       Key("analysis.thresholds", T::kStringList, "[test_acc>=0.9:3, emb_cos_prev>=0.98:3]",
           R::kRuntime, "sustained crossings metric>=v:k or metric<=v:k"),
+      Key("analysis.min_change", T::kStringList, "[train_acc:0.05, test_acc:0.05]", R::kRuntime,
+          "smallest relevant transition height METRIC:VALUE; smaller ones are not counted"),
       Choice("analysis.ordering_alternative", "two-sided", R::kRuntime,
              {"two-sided", "less", "greater"}, "ordering tests; less = A first"),
       Key("analysis.stability_metrics", T::kStringList, "[emb_cos_prev, cka_prev]", R::kRuntime,

@@ -96,7 +96,19 @@ TEST(IncrementScan, MostlyConstantDiscreteTraceUsesTheRootMeanSquare) {
   EXPECT_GT(s, 0.0);
   const SignificanceResult r = Significance(y, "discrete");
   EXPECT_TRUE(std::isfinite(r.pvalue));
-  EXPECT_GE(r.increment_pvalue, 1.0 / 1000);
+  EXPECT_LE(r.pvalue, 0.05);
+}
+
+TEST(IncrementScan, SkippedWhereTheRampScanAloneIsAtTheFloor) {
+  // A clean step: the ramp scan's p-value is 1 / 200, so p_level / 0.9 = 0.0056 is below the
+  // increment scan's smallest contribution (0.001 / 0.1): no draws, increment_pvalue NaN.
+  std::vector<double> step(60, 0.0);
+  for (std::size_t i = 30; i < step.size(); ++i) step[i] = 1.0;
+  const SignificanceResult r = Significance(step, "step");
+  EXPECT_EQ(r.level_pvalue, 1.0 / 200);
+  EXPECT_TRUE(std::isnan(r.increment_pvalue));
+  EXPECT_DOUBLE_EQ(r.pvalue, 1.0 / 200 / 0.9);
+  EXPECT_GT(r.increment_statistic, 0.0);  // the statistic itself is still reported
 }
 
 TEST(IncrementScan, WhiteNoiseIsRarelyExtreme) {

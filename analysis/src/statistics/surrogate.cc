@@ -238,12 +238,17 @@ Result<SignificanceResult> TransitionSignificance(const std::vector<double>& y,
   // The increment scan against its own null traces, drawn the same way from a separate stream:
   // sequential (Besag and Clifford), stopping at kIncrementStop exceedances, so that an ordinary
   // trace costs a few dozen cheap draws and an extreme one reaches p = 1 / (kIncrementDraws + 1).
+  // Where the ramp scan's share alone is below anything the increment scan can give
+  // (1 / (kIncrementDraws + 1) / w), the combined p-value is the ramp scan's and the draws are
+  // skipped: increment_pvalue stays NaN ("not needed").
   IncrementWorkspace iws;
   result.increment_statistic = IncrementStatistic(y.data(), n, lengths, iws);
   Rng irng(StreamSeed(options.seed, "increments"));
   int iexceed = 0, draws = 0;
-  result.increment_pvalue = 1.0;
-  if (result.increment_statistic > 0.0) {
+  const double level_share = result.level_pvalue / (1.0 - kIncrementWeight);
+  const bool needed = level_share > 1.0 / (kIncrementDraws + 1.0) / kIncrementWeight;
+  result.increment_pvalue = needed ? 1.0 : std::numeric_limits<double>::quiet_NaN();
+  if (needed && result.increment_statistic > 0.0) {
     for (draws = 1; draws <= kIncrementDraws; ++draws) {
       draw(s, irng);
       if (IncrementStatistic(s.data(), n, lengths, iws) >= result.increment_statistic &&
@@ -254,8 +259,8 @@ Result<SignificanceResult> TransitionSignificance(const std::vector<double>& y,
                                   ? static_cast<double>(kIncrementStop) / draws
                                   : (1.0 + iexceed) / (kIncrementDraws + 1.0);
   }
-  result.pvalue = std::min({1.0, result.level_pvalue / (1.0 - kIncrementWeight),
-                            result.increment_pvalue / kIncrementWeight});
+  result.pvalue = needed ? std::min({1.0, level_share, result.increment_pvalue / kIncrementWeight})
+                         : level_share;
   return result;
 }
 

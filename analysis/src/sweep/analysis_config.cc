@@ -114,6 +114,17 @@ const std::map<std::string, Setter>& Setters() {
          o->thresholds = rules;
          return Status::Ok();
        }},
+      {"min_change",
+       [](const V& v, O* o) -> Status {
+         std::map<std::string, double> rules;
+         for (const std::string& s : v.AsStringList()) {
+           auto r = ParseMinChange(s);
+           if (!r.ok()) return r.status();
+           rules[r->first] = r->second;
+         }
+         o->min_change = rules;
+         return Status::Ok();
+       }},
       {"pairs",
        [](const V& v, O* o) -> Status {
          std::vector<OrderingPair> pairs;

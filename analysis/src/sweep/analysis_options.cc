@@ -6,6 +6,7 @@
 
 #include "phasesweep/analysis/analysis_result.h"
 #include "phasesweep/analysis/trace_set.h"
+#include "phasesweep/base/number_format.h"
 
 namespace phasesweep::analysis {
 namespace {
@@ -82,6 +83,10 @@ Status ValidateAnalysisOptions(const AnalysisOptions& o) {
   if (!(o.transition.smooth_sigma >= 0.0)) return bad("smooth_sigma must be >= 0");
   if (!(o.transition.settle_tolerance > 0.0 && o.transition.settle_tolerance < 1.0)) {
     return bad("settle_tolerance must be in (0, 1)");
+  }
+  for (const auto& [metric, value] : o.min_change) {
+    if (metric.empty() || !(value >= 0.0) || !std::isfinite(value))
+      return bad("min_change '" + metric + ":" + FormatDouble(value) + "' is malformed");
   }
   for (const auto& rule : o.thresholds) {
     if (rule.metric.empty() || rule.k < 1 || !std::isfinite(rule.value)) {

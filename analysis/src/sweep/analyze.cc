@@ -15,6 +15,7 @@
 
 #include "phasesweep/analysis/random.h"
 #include "phasesweep/analysis/seed_agreement.h"
+#include "phasesweep/base/number_format.h"
 #include "sweep/analyze_internal.h"
 
 namespace phasesweep::analysis {
@@ -150,6 +151,9 @@ Result<TraceResult> AnalyzeTrace(const TraceJob& job, const std::string& metric,
       return sig.status().WithContext("job '" + job.job_id + "' metric '" + metric + "'");
     tr.statistic = sig->statistic;
     tr.pvalue = sig->pvalue;
+    tr.level_pvalue = sig->level_pvalue;
+    tr.increment_pvalue = sig->increment_pvalue;
+    tr.height = sig->height;
     if (sig->statistic > 0.0 && !std::isnan(sig->pvalue)) {
       tr.principal_index = static_cast<double>(t->valid_index[sig->split + skip]);
       tr.null_indices.reserve(sig->null_splits.size());
@@ -162,6 +166,22 @@ Result<TraceResult> AnalyzeTrace(const TraceJob& job, const std::string& metric,
     tr.pvalue = 1.0;  // a constant trace has no transition
   }
   tr.significant = tr.pvalue <= options.alpha;
+  // A significant transition smaller than the metric's smallest relevant change (an accuracy
+  // moving by a few test examples) is real but not what the question is about: not counted.
+  const auto relevant = options.min_change.find(metric);
+  if (tr.significant && relevant != options.min_change.end() &&
+      !(std::abs(tr.height) >= relevant->second)) {
+    tr.significant = false;
+    auto three_digits = [](double v) {  // the shortest text of v rounded to 3 significant digits
+      if (!(v != 0.0) || !std::isfinite(v)) return FormatDouble(v);
+      const double scale = std::pow(10.0, 2 - std::floor(std::log10(std::abs(v))));
+      return FormatDouble(std::round(v * scale) / scale);
+    };
+    if (tr.note.empty())
+      tr.note = "p = " + three_digits(tr.pvalue) + " but the transition's height " +
+                three_digits(std::abs(tr.height)) + " is below analysis.min_change " +
+                FormatDouble(relevant->second) + ": not counted";
+  }
   return tr;
 }
 
@@ -370,6 +390,8 @@ void Settings(AnalysisContext& ctx) {
                           std::string(TransitionKindName(o.early_stop_reference_kind))},
        {"control_key", o.control_key}};
   for (const auto& rule : o.thresholds) s.emplace_back("threshold", FormatThresholdRule(rule));
+  for (const auto& [metric, value] : o.min_change)
+    s.emplace_back("min_change", metric + ":" + FormatDouble(value));
   for (const auto& pair : o.orderings) s.emplace_back("ordering", FormatOrderingPair(pair));
 }
 

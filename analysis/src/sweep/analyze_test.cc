@@ -318,5 +318,32 @@ TEST(AnalyzeSweep, OrderingPairSyntax) {
   EXPECT_FALSE(ParseOrderingPair("a:onset<b").ok());
 }
 
+// analysis.min_change: a clean but tiny change of test accuracy (two test examples of 88 at
+// probe 40) is significant by its p-value, and is not counted against the default minimum of
+// 0.05 for test_acc, with a note naming its height; without a minimum it counts.
+TEST(AnalyzeSweep, TransitionsBelowTheSmallestRelevantChangeAreNotCounted) {
+  TraceSet set = ThreeSeedsOneLevel();
+  for (auto& job : set.jobs) {
+    std::vector<double>& acc = job.trace.metrics["test_acc"];
+    for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = (i < 40 ? 3.0 : 5.0) / 88;
+  }
+  AnalysisOptions o = FastOptions();
+  o.metrics = {"test_acc"};
+  ASSERT_EQ(o.min_change.at("test_acc"), 0.05);  // the catalog's default
+  auto r = AnalyzeSweep(set, o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_FALSE(r->traces.empty());
+  for (const auto& t : r->traces) {
+    EXPECT_LE(t.pvalue, 0.05) << t.job_id;
+    EXPECT_NEAR(t.height, 2.0 / 88, 1e-9) << t.job_id;
+    EXPECT_FALSE(t.significant) << t.job_id;
+    EXPECT_NE(t.note.find("below analysis.min_change 0.05"), std::string::npos) << t.note;
+  }
+  o.min_change.clear();
+  auto all = AnalyzeSweep(set, o);
+  ASSERT_TRUE(all.ok());
+  for (const auto& t : all->traces) EXPECT_TRUE(t.significant) << t.job_id;
+}
+
 }  // namespace
 }  // namespace phasesweep::analysis

@@ -68,6 +68,9 @@ Table Traces(const AnalysisResult& r) {
       Col(r.traces, "breakpoint_steps", [](const T& t) { return StepList(t.breakpoint_steps); }),
       Col(r.traces, "pvalue", [](const T& t) { return t.pvalue; }),
       Col(r.traces, "statistic", [](const T& t) { return t.statistic; }),
+      Col(r.traces, "level_pvalue", [](const T& t) { return t.level_pvalue; }),
+      Col(r.traces, "increment_pvalue", [](const T& t) { return t.increment_pvalue; }),
+      Col(r.traces, "height", [](const T& t) { return t.height; }),
       Col(r.traces, "significant", [](const T& t) { return I(t.significant); })};
   for (TransitionKind k : kAllTransitionKinds) {
     const std::string name(TransitionKindName(k));

@@ -223,6 +223,22 @@ Result<ThresholdRule> ParseThresholdRule(std::string_view text) {
   return rule;
 }
 
+Result<std::pair<std::string, double>> ParseMinChange(std::string_view text) {
+  const std::string s(text);
+  const std::size_t colon = s.rfind(':');
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("min_change '" + s + "': " + why +
+                                   " (expected METRIC:VALUE, VALUE >= 0 in the metric's units)");
+  };
+  if (colon == std::string::npos || colon == 0) return bad("no metric");
+  const std::string value_text = s.substr(colon + 1);
+  char* end = nullptr;
+  const double value = std::strtod(value_text.c_str(), &end);
+  if (value_text.empty() || *end != '\0' || !std::isfinite(value) || value < 0.0)
+    return bad("'" + value_text + "' is not a number >= 0");
+  return std::make_pair(s.substr(0, colon), value);
+}
+
 std::string FormatThresholdRule(const ThresholdRule& rule) {
   return rule.metric + (rule.at_least ? ">=" : "<=") + FormatDouble(rule.value) + ":" +
          std::to_string(rule.k);

@@ -42,9 +42,13 @@ struct TraceResult {
   double penalty = kNoValue;
   std::vector<std::int64_t> breakpoint_steps;
   Transition changepoint, steepest, threshold, settle;
-  double statistic = kNoValue;  // surrogate-test statistic T
-  double pvalue = kNoValue;     // surrogate p-value (per seed, not adjusted)
-  bool significant = false;     // pvalue <= alpha
+  double statistic = kNoValue;  // surrogate-test statistic T (the ramp scan)
+  double pvalue = kNoValue;     // surrogate p-value (per seed, not adjusted): both scans combined
+  double level_pvalue = kNoValue;      // the ramp scan's own p-value
+  double increment_pvalue = kNoValue;  // the increment scan's own p-value
+  double height = kNoValue;  // the principal feature's height (metric units, signed)
+  // pvalue <= alpha and |height| >= the metric's smallest relevant change (analysis.min_change)
+  bool significant = false;
   // Probe index of the principal transition the test fitted (NaN without a test), and where its
   // null surrogates put theirs: inputs of the cross-seed agreement test (not stored).
   double principal_index = kNoValue;

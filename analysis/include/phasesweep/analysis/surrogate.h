@@ -49,7 +49,8 @@
 // a separate stream, sequentially (Besag and Clifford: stop at 10 exceedances, at most 999
 // draws), p_increments = 10 / draws or (1 + exceed) / 1000.
 // p = min(1, p_level / 0.9, p_increments / 0.1) (weighted Bonferroni: a level of at most alpha
-// when each is valid). Deterministic for a given seed.
+// when each is valid); where p_level / 0.9 <= 0.01 (the smallest p_increments / 0.1) the
+// increment draws are skipped and increment_pvalue is NaN. Deterministic for a given seed.
 #pragma once
 
 #include <cstdint>

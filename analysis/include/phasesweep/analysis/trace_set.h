@@ -70,6 +70,9 @@ struct AnalysisOptions {
   // rules below are matched to metrics by name).
   TransitionOptions transition;
   std::vector<ThresholdRule> thresholds;  // analysis.thresholds
+  // analysis.min_change: the smallest transition height (metric units) that counts as
+  // significant, per metric; a metric without an entry has no minimum.
+  std::map<std::string, double> min_change;
   std::vector<OrderingPair> orderings;    // analysis.pairs
   Alternative ordering_alternative{};     // kLess: A precedes B
   // Three-phase (volatile -> transitional -> stable) classification applies to these.

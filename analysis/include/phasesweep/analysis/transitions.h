@@ -62,6 +62,10 @@ struct ThresholdRule {
 Result<ThresholdRule> ParseThresholdRule(std::string_view text);
 std::string FormatThresholdRule(const ThresholdRule& rule);
 
+// "test_acc:0.05": a metric's smallest relevant transition height (analysis.min_change), a
+// finite number >= 0 in the metric's units.
+Result<std::pair<std::string, double>> ParseMinChange(std::string_view text);
+
 struct TransitionOptions {
   CostKind cost = CostKind::kL2;
   SegmentationParams segmentation{2, 1};  // min_size 2, jump 1: every probe is admissible
