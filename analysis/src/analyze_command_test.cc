@@ -344,7 +344,8 @@ TEST(AnalyzeCommandTest, ConfigErrors) {
   EXPECT_EQ(st.message(),
             "stored config: analysis.alpha = 2 is out of range; valid: > 0.0 and < 1.0");
   // A smallest relevant change must name a metric and a number >= 0.
-  for (const char* bad : {"[\"test_acc\"]", "[\":0.1\"]", "[\"test_acc:-1\"]", "[\"test_acc:big\"]"}) {
+  for (const char* bad :
+       {"[\"test_acc\"]", "[\":0.1\"]", "[\"test_acc:-1\"]", "[\"test_acc:big\"]"}) {
     st = ApplyAnalysisConfig(std::string("analysis:\n  min_change: ") + bad + "\n", &o);
     EXPECT_EQ(st.ExitCode(), 2) << bad;
     EXPECT_NE(st.message().find("min_change"), std::string::npos) << st.message();

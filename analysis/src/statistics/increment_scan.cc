@@ -64,8 +64,7 @@ double IncrementStatistic(const double* y, std::size_t n, const std::vector<std:
         top_a = a;
       }
     }
-    const double score =
-        top / (s * std::sqrt(static_cast<double>(L))) + LengthBonus(m, L);
+    const double score = top / (s * std::sqrt(static_cast<double>(L))) + LengthBonus(m, L);
     if (score > best) {
       best = score;
       if (at) *at = top_a;

@@ -255,9 +255,8 @@ Result<SignificanceResult> TransitionSignificance(const std::vector<double>& y,
           ++iexceed == kIncrementStop)
         break;
     }
-    result.increment_pvalue = draws <= kIncrementDraws
-                                  ? static_cast<double>(kIncrementStop) / draws
-                                  : (1.0 + iexceed) / (kIncrementDraws + 1.0);
+    result.increment_pvalue = draws <= kIncrementDraws ? static_cast<double>(kIncrementStop) / draws
+                                                       : (1.0 + iexceed) / (kIncrementDraws + 1.0);
   }
   result.pvalue = needed ? std::min({1.0, level_share, result.increment_pvalue / kIncrementWeight})
                          : level_share;

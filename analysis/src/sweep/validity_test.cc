@@ -9,8 +9,8 @@
 // Seeded, so the outcome is fixed; the measured rates are printed for docs/STATISTICS.md.
 #include <gtest/gtest.h>
 
-#include <boost/math/distributions/binomial.hpp>
 #include <algorithm>
+#include <boost/math/distributions/binomial.hpp>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -105,8 +105,7 @@ TEST(Surrogate, DeterministicAndDegenerateCases) {
   EXPECT_EQ(a->count, 199);
   EXPECT_DOUBLE_EQ(a->level_pvalue, (1.0 + a->exceed) / 200.0);
   // The two scans combined by weighted Bonferroni (90% of the level to the ramp scan).
-  EXPECT_DOUBLE_EQ(a->pvalue,
-                   std::min({1.0, a->level_pvalue / 0.9, a->increment_pvalue / 0.1}));
+  EXPECT_DOUBLE_EQ(a->pvalue, std::min({1.0, a->level_pvalue / 0.9, a->increment_pvalue / 0.1}));
   o.method = SurrogateMethod::kBlockBootstrap;
   EXPECT_TRUE(TransitionSignificance(y, o).ok());
   // Constant and exactly linear traces: no transition, p = 1.

@@ -77,13 +77,13 @@ struct SurrogateOptions {
 };
 
 struct SignificanceResult {
-  double statistic = std::numeric_limits<double>::quiet_NaN();  // T
-  double pvalue = std::numeric_limits<double>::quiet_NaN();  // both scans combined
-  double level_pvalue = std::numeric_limits<double>::quiet_NaN();        // the ramp scan's
+  double statistic = std::numeric_limits<double>::quiet_NaN();            // T
+  double pvalue = std::numeric_limits<double>::quiet_NaN();               // both scans combined
+  double level_pvalue = std::numeric_limits<double>::quiet_NaN();         // the ramp scan's
   double increment_statistic = std::numeric_limits<double>::quiet_NaN();  // S
-  double increment_pvalue = std::numeric_limits<double>::quiet_NaN();    // the increment scan's
-  int count = 0;          // B actually drawn
-  int exceed = 0;         // #{T_b >= T}
+  double increment_pvalue = std::numeric_limits<double>::quiet_NaN();     // the increment scan's
+  int count = 0;                                                          // B actually drawn
+  int exceed = 0;                                                         // #{T_b >= T}
   std::size_t split = 0;  // index of the first value past the middle of the principal feature
   std::size_t width = 0;  // its length L in probes (1: a step): the length attaining T
   // Its height: the ramp's least-squares coefficient next to the line (y ~ 1 + t + x), in the

@@ -73,8 +73,8 @@ struct AnalysisOptions {
   // analysis.min_change: the smallest transition height (metric units) that counts as
   // significant, per metric; a metric without an entry has no minimum.
   std::map<std::string, double> min_change;
-  std::vector<OrderingPair> orderings;    // analysis.pairs
-  Alternative ordering_alternative{};     // kLess: A precedes B
+  std::vector<OrderingPair> orderings;  // analysis.pairs
+  Alternative ordering_alternative{};   // kLess: A precedes B
   // Three-phase (volatile -> transitional -> stable) classification applies to these.
   std::vector<std::string> stability_metrics;
   // A job is a control when hparams[control_key] is true/1/yes (case-insensitive).
