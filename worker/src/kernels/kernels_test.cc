@@ -68,18 +68,40 @@ TEST(SmallGemmTest, KernelsEqualDoublePrecisionProducts) {
 }
 
 TEST(SmallGemmTest, ARowsResultDoesNotDependOnTheOtherRows) {
-  // Member independence rests on this: every element is computed in one fixed order.
-  const int64_t M = 19, I = 40, O = 21;
+  // Member independence rests on this: every element is computed in one fixed order. 23 rows:
+  // two tiles of eight, then tiles of four, two and one.
+  const int64_t M = 23, I = 40, O = 21;
   const torch::Tensor x = Randn({M, I}, 5), w = Randn({I, O}, 6), bias = Randn({O}, 7);
   torch::Tensor all = torch::empty({M, O}), one = torch::empty({1, O});
   kernels::LinearForward(M, I, O, x.data_ptr<float>(), w.data_ptr<float>(), bias.data_ptr<float>(),
                          all.data_ptr<float>());
-  for (int64_t m : {0, 7, 8, 18}) {
+  for (int64_t m : {0, 7, 8, 16, 19, 20, 21, 22}) {
     const torch::Tensor row = x[m].contiguous();
     kernels::LinearForward(1, I, O, row.data_ptr<float>(), w.data_ptr<float>(),
                            bias.data_ptr<float>(), one.data_ptr<float>());
     EXPECT_TRUE(torch::equal(one[0], all[m])) << "row " << m;
   }
+  // Nor on the columns around it: the same columns inside a wider product (whole vectors where
+  // the narrow one ends in a partial vector), in all three products.
+  const int64_t wide = 48;
+  const torch::Tensor w_wide = torch::cat({w, Randn({I, wide - O}, 8)}, 1);
+  const torch::Tensor b_wide = torch::cat({bias, Randn({wide - O}, 9)});
+  torch::Tensor y_wide = torch::empty({M, wide});
+  kernels::LinearForward(M, I, wide, x.data_ptr<float>(), w_wide.data_ptr<float>(),
+                         b_wide.data_ptr<float>(), y_wide.data_ptr<float>());
+  EXPECT_TRUE(torch::equal(y_wide.narrow(1, 0, O), all));
+  const torch::Tensor g = Randn({M, O}, 10);
+  const torch::Tensor g_wide = torch::cat({g, Randn({M, wide - O}, 11)}, 1).contiguous();
+  torch::Tensor gw = torch::empty({I, O}), gw_wide = torch::empty({I, wide});
+  kernels::LinearWeightGrad(M, I, O, x.data_ptr<float>(), g.data_ptr<float>(),
+                            gw.data_ptr<float>());
+  kernels::LinearWeightGrad(M, I, wide, x.data_ptr<float>(), g_wide.data_ptr<float>(),
+                            gw_wide.data_ptr<float>());
+  EXPECT_TRUE(torch::equal(gw_wide.narrow(1, 0, O), gw));
+  torch::Tensor gb = torch::empty({O}), gb_wide = torch::empty({wide});
+  kernels::LinearBiasGrad(M, O, g.data_ptr<float>(), gb.data_ptr<float>());
+  kernels::LinearBiasGrad(M, wide, g_wide.data_ptr<float>(), gb_wide.data_ptr<float>());
+  EXPECT_TRUE(torch::equal(gb_wide.narrow(0, 0, O), gb));
 }
 
 TEST(BatchedLinearTest, AMembersResultIsBitwiseTheSameInAnyPack) {
