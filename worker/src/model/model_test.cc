@@ -362,8 +362,7 @@ TEST(LastQueryAttentionTest, FusedEqualsTensorExpressionInValuesGradientsAndDoub
     double logit_scale;
   };
   for (const Case& c : {Case{6, 5, 2, 4, 1.0}, Case{7, 3, 2, 8, 1.0}, Case{5, 1, 3, 6, 1.0},
-                        Case{4, 9, 1, 64, 1.0}, Case{6, 4, 2, 8, 40.0},
-                        Case{5, 3, 4, 12, 1.0}}) {
+                        Case{4, 9, 1, 64, 1.0}, Case{6, 4, 2, 8, 40.0}, Case{5, 3, 4, 12, 1.0}}) {
     SCOPED_TRACE("N " + std::to_string(c.N) + " T " + std::to_string(c.T) + " H " +
                  std::to_string(c.H) + " D " + std::to_string(c.D));
     at::Generator gen = at::detail::createCPUGenerator(9);
