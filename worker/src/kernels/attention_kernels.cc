@@ -124,6 +124,8 @@ PHASESWEEP_TARGET_CLONES void AttentionForward(int64_t n0, int64_t n1, int64_t T
       return Forward<4>(n0, n1, T, H, D, scale, q, k, v, z, a);
     case 8:
       return Forward<8>(n0, n1, T, H, D, scale, q, k, v, z, a);
+    case 12:
+      return Forward<12>(n0, n1, T, H, D, scale, q, k, v, z, a);
     case 16:
       return Forward<16>(n0, n1, T, H, D, scale, q, k, v, z, a);
     case 32:
@@ -145,6 +147,8 @@ PHASESWEEP_TARGET_CLONES void AttentionBackward(int64_t n0, int64_t n1, int64_t 
       return Backward<4>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
     case 8:
       return Backward<8>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
+    case 12:
+      return Backward<12>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
     case 16:
       return Backward<16>(n0, n1, T, H, D, scale, q, k, v, a, gz, gq, gk, gv, scratch);
     case 32:

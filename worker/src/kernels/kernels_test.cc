@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "kernels/fast_exp.h"
+#include "kernels/row_kernels.h"
 #include "kernels/small_gemm.h"
 #include "model/batched_linear.h"
 #include "model/token_embedding.h"
@@ -66,18 +68,40 @@ TEST(SmallGemmTest, KernelsEqualDoublePrecisionProducts) {
 }
 
 TEST(SmallGemmTest, ARowsResultDoesNotDependOnTheOtherRows) {
-  // Member independence rests on this: every element is computed in one fixed order.
-  const int64_t M = 19, I = 40, O = 21;
+  // Member independence rests on this: every element is computed in one fixed order. 23 rows:
+  // two tiles of eight, then tiles of four, two and one.
+  const int64_t M = 23, I = 40, O = 21;
   const torch::Tensor x = Randn({M, I}, 5), w = Randn({I, O}, 6), bias = Randn({O}, 7);
   torch::Tensor all = torch::empty({M, O}), one = torch::empty({1, O});
   kernels::LinearForward(M, I, O, x.data_ptr<float>(), w.data_ptr<float>(), bias.data_ptr<float>(),
                          all.data_ptr<float>());
-  for (int64_t m : {0, 7, 8, 18}) {
+  for (int64_t m : {0, 7, 8, 16, 19, 20, 21, 22}) {
     const torch::Tensor row = x[m].contiguous();
     kernels::LinearForward(1, I, O, row.data_ptr<float>(), w.data_ptr<float>(),
                            bias.data_ptr<float>(), one.data_ptr<float>());
     EXPECT_TRUE(torch::equal(one[0], all[m])) << "row " << m;
   }
+  // Nor on the columns around it: the same columns inside a wider product (whole vectors where
+  // the narrow one ends in a partial vector), in all three products.
+  const int64_t wide = 48;
+  const torch::Tensor w_wide = torch::cat({w, Randn({I, wide - O}, 8)}, 1);
+  const torch::Tensor b_wide = torch::cat({bias, Randn({wide - O}, 9)});
+  torch::Tensor y_wide = torch::empty({M, wide});
+  kernels::LinearForward(M, I, wide, x.data_ptr<float>(), w_wide.data_ptr<float>(),
+                         b_wide.data_ptr<float>(), y_wide.data_ptr<float>());
+  EXPECT_TRUE(torch::equal(y_wide.narrow(1, 0, O), all));
+  const torch::Tensor g = Randn({M, O}, 10);
+  const torch::Tensor g_wide = torch::cat({g, Randn({M, wide - O}, 11)}, 1).contiguous();
+  torch::Tensor gw = torch::empty({I, O}), gw_wide = torch::empty({I, wide});
+  kernels::LinearWeightGrad(M, I, O, x.data_ptr<float>(), g.data_ptr<float>(),
+                            gw.data_ptr<float>());
+  kernels::LinearWeightGrad(M, I, wide, x.data_ptr<float>(), g_wide.data_ptr<float>(),
+                            gw_wide.data_ptr<float>());
+  EXPECT_TRUE(torch::equal(gw_wide.narrow(1, 0, O), gw));
+  torch::Tensor gb = torch::empty({O}), gb_wide = torch::empty({wide});
+  kernels::LinearBiasGrad(M, O, g.data_ptr<float>(), gb.data_ptr<float>());
+  kernels::LinearBiasGrad(M, wide, g_wide.data_ptr<float>(), gb_wide.data_ptr<float>());
+  EXPECT_TRUE(torch::equal(gb_wide.narrow(0, 0, O), gb));
 }
 
 TEST(BatchedLinearTest, AMembersResultIsBitwiseTheSameInAnyPack) {
@@ -219,6 +243,58 @@ TEST(EmbedTokensTest, FusedEqualsTheGatherInValuesGradientsAndDoubleBackward) {
       EXPECT_LT(RelDiff(gg[0], gw[0]), 1e-6);
     }
   }
+}
+
+// Bitwise equality, NaN payloads and signed zeros included.
+bool SameBits(const torch::Tensor& a, const torch::Tensor& b) {
+  return a.sizes() == b.sizes() &&
+         std::memcmp(a.data_ptr(), b.data_ptr(), a.numel() * a.element_size()) == 0;
+}
+
+TEST(RowKernelsTest, ReluHasTheBitsOfTorchsReluAndItsBackward) {
+  // Odd lengths (vector tails), NaN, signed zeros, infinities.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (int64_t n : {int64_t{1}, int64_t{37}, int64_t{1000}}) {
+    torch::Tensor y = Randn({n}, 40 + n);
+    torch::Tensor g = Randn({n}, 41 + n);
+    if (n > 5) {
+      y[0] = nan, y[1] = -0.0f, y[2] = 0.0f, y[3] = -inf, y[4] = inf;
+      g[1] = nan;
+    }
+    torch::Tensor got = y.clone();
+    kernels::ReluInPlace(n, got.data_ptr<float>());
+    EXPECT_TRUE(SameBits(got, torch::relu(y))) << n;
+    torch::Tensor gm = torch::empty_like(g);
+    kernels::ReluBackward(n, got.data_ptr<float>(), g.data_ptr<float>(), gm.data_ptr<float>());
+    EXPECT_TRUE(SameBits(gm, torch::threshold_backward(g, got, 0))) << n;
+  }
+}
+
+TEST(RowKernelsTest, TokenRowsGatherAndScatterAddRowByRow) {
+  // d not a multiple of any vector width; several sequences; a token used at several positions.
+  const int64_t V = 5, T = 3, d = 19, B = 7, n = B * T;
+  const torch::Tensor table = Randn({V + T, d}, 50), bias = Randn({d}, 51);
+  const torch::Tensor tok =
+      torch::randint(0, V, {n}, at::detail::createCPUGenerator(52), torch::kInt64);
+  const torch::Tensor t = torch::arange(n, torch::kInt64).remainder(T) + V;
+  torch::Tensor out = torch::empty({n, d});
+  kernels::GatherTokenRows(n, T, V, d, table.data_ptr<float>(), bias.data_ptr<float>(),
+                           tok.data_ptr<int64_t>(), out.data_ptr<float>());
+  EXPECT_TRUE(SameBits(out, (table.index_select(0, tok) + table.index_select(0, t)) + bias));
+  // The scatter-add, one row at a time in order, from tables that are not zero.
+  const torch::Tensor g = Randn({n, d}, 53);
+  torch::Tensor gtable = Randn({V + T, d}, 54), gbias = Randn({d}, 55);
+  torch::Tensor want_table = gtable.clone(), want_bias = gbias.clone();
+  for (int64_t i = 0; i < n; ++i) {
+    want_table[tok[i].item<int64_t>()] += g[i];
+    want_table[V + i % T] += g[i];
+    want_bias += g[i];
+  }
+  kernels::ScatterAddTokenRows(n, T, V, d, g.data_ptr<float>(), tok.data_ptr<int64_t>(),
+                               gtable.data_ptr<float>(), gbias.data_ptr<float>());
+  EXPECT_TRUE(SameBits(gtable, want_table));
+  EXPECT_TRUE(SameBits(gbias, want_bias));
 }
 
 TEST(EmbedTokensTest, ATokenOutsideTheVocabularyIsRefused) {

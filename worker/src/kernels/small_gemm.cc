@@ -53,41 +53,104 @@ __attribute__((always_inline)) inline void Store(float* p, const Vec& v, int64_t
   } else {
     float tmp[kLanes<Vec>];
     std::memcpy(tmp, &v, sizeof(v));
-    std::memcpy(p, tmp, static_cast<size_t>(width) * sizeof(float));
+    // Element by element (a masked store where the target has one), not a memcpy call: a call
+    // spills every accumulator of the tile.
+    for (int64_t j = 0; j < kLanes<Vec>; ++j) {
+      if (j < width) p[j] = tmp[j];
+    }
   }
 }
 
-template <typename Vec, int R, bool kFull>
-__attribute__((always_inline)) inline void Rows(const Product& p, int64_t m, int64_t n0,
-                                                const Vec& init) {
-  const int64_t width = std::min(kLanes<Vec>, p.cols - n0);
-  Vec acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = init;
+// R rows of C vectors of columns of the result from column n0 on; b points at column n0 of B's
+// first row, rows ldb apart, always whole vectors readable (a padded panel for the last, partial
+// vector: Columns). kFull: the last vector's columns are all stored (else cols - its first).
+template <typename Vec, int R, int C, bool kFull>
+__attribute__((always_inline)) inline void Rows(const Product& p, const float* b, int64_t ldb,
+                                                int64_t m, int64_t n0, const Vec* init) {
+  constexpr int64_t L = kLanes<Vec>;
+  Vec acc[R][C];
+  for (int r = 0; r < R; ++r) {
+    for (int c = 0; c < C; ++c) acc[r][c] = init[c];
+  }
   const float* a = p.a + m * p.a_row;
-  const float* b = p.b + n0;
   for (int64_t k = 0; k < p.inner; ++k) {
-    Vec bk;
-    Load<Vec, kFull>(&bk, b + k * p.ldb, width);
+    Vec bk[C];
+    for (int c = 0; c < C; ++c) std::memcpy(&bk[c], b + k * ldb + c * L, sizeof(Vec));
     const float* ak = a + k * p.a_inner;
-    for (int r = 0; r < R; ++r) acc[r] += ak[r * p.a_row] * bk;
+    for (int r = 0; r < R; ++r) {
+      const float ar = ak[r * p.a_row];
+      for (int c = 0; c < C; ++c) acc[r][c] += ar * bk[c];
+    }
   }
-  for (int r = 0; r < R; ++r) Store<Vec, kFull>(p.c + (m + r) * p.ldc + n0, acc[r], width);
+  for (int r = 0; r < R; ++r) {
+    float* cr = p.c + (m + r) * p.ldc + n0;
+    for (int c = 0; c + 1 < C; ++c) Store<Vec, true>(cr + c * L, acc[r][c], L);
+    Store<Vec, kFull>(cr + (C - 1) * L, acc[r][C - 1], p.cols - n0 - (C - 1) * L);
+  }
 }
 
-template <typename Vec, int R, bool kFull>
+// Per-thread, zero-padded copy of the last partial vector of B's columns.
+float* PanelScratch(size_t n) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+
+// Every row of C vectors of columns from n0 on (kFull false: C = 1, a partial vector).
+template <typename Vec, int R, int C, bool kFull>
 __attribute__((always_inline)) inline void Columns(const Product& p, int64_t n0) {
-  Vec init = Vec{};
-  if (p.init != nullptr) Load<Vec, kFull>(&init, p.init + n0, p.cols - n0);
+  static_assert(kFull || C == 1, "only a single vector is partial");
+  constexpr int64_t L = kLanes<Vec>;
+  Vec init[C];
+  for (int c = 0; c < C; ++c) {
+    init[c] = Vec{};
+    if (p.init != nullptr) Load<Vec, kFull>(&init[c], p.init + n0 + c * L, p.cols - n0 - c * L);
+  }
+  const float* b = p.b + n0;
+  int64_t ldb = p.ldb;
+  if (!kFull) {
+    // The partial vector's columns, copied once (zeros beyond): the inner loop then loads whole
+    // vectors. (Loading a partial vector through a buffer in every step of the inner loop cost
+    // a call that spilled the whole tile.) The padding lanes are computed and never stored.
+    const int64_t width = p.cols - n0;
+    float* panel = PanelScratch(static_cast<size_t>(p.inner * L));
+    for (int64_t k = 0; k < p.inner; ++k) {
+      const float* src = p.b + k * p.ldb + n0;
+      float* dst = panel + k * L;
+      for (int64_t j = 0; j < L; ++j) dst[j] = j < width ? src[j] : 0.0f;
+    }
+    b = panel;
+    ldb = L;
+  }
   int64_t m = 0;
-  for (; m + R <= p.rows; m += R) Rows<Vec, R, kFull>(p, m, n0, init);
-  for (; m < p.rows; ++m) Rows<Vec, 1, kFull>(p, m, n0, init);
+  for (; m + R <= p.rows; m += R) Rows<Vec, R, C, kFull>(p, b, ldb, m, n0, init);
+  // The remaining rows in smaller tiles (one accumulator per row is latency-bound).
+  if constexpr (R > 4) {
+    if (m + 4 <= p.rows) {
+      Rows<Vec, 4, C, kFull>(p, b, ldb, m, n0, init);
+      m += 4;
+    }
+  }
+  if constexpr (R > 2) {
+    if (m + 2 <= p.rows) {
+      Rows<Vec, 2, C, kFull>(p, b, ldb, m, n0, init);
+      m += 2;
+    }
+  }
+  for (; m < p.rows; ++m) Rows<Vec, 1, C, kFull>(p, b, ldb, m, n0, init);
 }
 
-template <typename Vec, int R>
+// R rows by C vectors at a time, then the remaining whole vectors one at a time, then the partial
+// one.
+template <typename Vec, int R, int C>
 __attribute__((always_inline)) inline void Run(const Product& p) {
+  constexpr int64_t L = kLanes<Vec>;
   int64_t n0 = 0;
-  for (; n0 + kLanes<Vec> <= p.cols; n0 += kLanes<Vec>) Columns<Vec, R, true>(p, n0);
-  if (n0 < p.cols) Columns<Vec, R, false>(p, n0);
+  if constexpr (C > 1) {
+    for (; n0 + C * L <= p.cols; n0 += C * L) Columns<Vec, R, C, true>(p, n0);
+  }
+  for (; n0 + L <= p.cols; n0 += L) Columns<Vec, R, 1, true>(p, n0);
+  if (n0 < p.cols) Columns<Vec, R, 1, false>(p, n0);
 }
 
 struct Isa {
@@ -96,10 +159,12 @@ struct Isa {
 };
 
 #if defined(__x86_64__) && defined(__GNUC__)
-// Eight rows in flight on the FMA targets (two FMA pipes, four cycles of latency).
-__attribute__((target("avx512f"))) void RunAvx512(const Product& p) { Run<V16, 8>(p); }
-__attribute__((target("avx2,fma"))) void RunAvx2(const Product& p) { Run<V8, 8>(p); }
-void RunSse2(const Product& p) { Run<V4, 4>(p); }
+// Eight rows in flight on the FMA targets (two FMA pipes, four cycles of latency); on AVX-512
+// (32 vector registers) eight rows by two vectors, so that each broadcast element of A and each
+// vector of B loaded feeds two multiply-adds.
+__attribute__((target("avx512f"))) void RunAvx512(const Product& p) { Run<V16, 8, 2>(p); }
+__attribute__((target("avx2,fma"))) void RunAvx2(const Product& p) { Run<V8, 8, 1>(p); }
+void RunSse2(const Product& p) { Run<V4, 4, 1>(p); }
 
 const Isa& Chosen() {
   static const Isa isa = [] {
@@ -116,7 +181,7 @@ const Isa& Chosen() {
 bool Preferred() { return Chosen().run == RunAvx512; }
 #else
 // Other architectures: 4-wide vectors (NEON on aarch64), never preferred over a BLAS.
-void RunPortable(const Product& p) { Run<V4, 4>(p); }
+void RunPortable(const Product& p) { Run<V4, 4, 1>(p); }
 
 const Isa& Chosen() {
   static const Isa isa{RunPortable, "portable"};

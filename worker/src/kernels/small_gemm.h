@@ -2,11 +2,12 @@
 //
 // Packs of small models multiply many small matrices (e.g. 96 x 16 by 16 x 16 per member). At
 // these sizes a BLAS call costs more in entry, packing and edge handling than in arithmetic.
-// These kernels keep a panel of B (one vector of columns, all its rows) in L1 and accumulate
-// C's vectors in registers, eight rows at a time. Every element is computed in one fixed order —
-// the bias (or zero) first, then the products in ascending inner index, one fused multiply-add
-// each where the CPU has FMA — so a result depends only on its own operands: not on the row's
-// position, the matrix height, the vector width or the pack size. The code path is chosen once
+// These kernels keep a panel of B (one or two vectors of columns, all its rows) in L1 and
+// accumulate C's vectors in registers, eight rows at a time (by two vectors on AVX-512). Every
+// element is computed in one fixed order — the bias (or zero) first, then the products in
+// ascending inner index, one fused multiply-add each where the CPU has FMA — so a result depends
+// only on its own operands: not on the row's position, its column's position, the matrix height
+// or width, the vector width or the pack size. The code path is chosen once
 // per process from the CPU (AVX-512, AVX2+FMA, SSE2 without FMA; 4-wide vectors on other
 // architectures); like the BLAS they replace, results are bitwise reproducible on one kind of
 // CPU. Kept free of LibTorch so that this file builds with its own flags (see

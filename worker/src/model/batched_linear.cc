@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/row_kernels.h"
 #include "kernels/small_gemm.h"
 #include "phasesweep/worker/kernel_policy.h"
 
@@ -46,25 +47,6 @@ void ForMembers(int64_t K, int64_t work, const F& fn) {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-// ReLU in place as torch::relu computes it (clamp_min(y, 0): a NaN stays NaN, -0 stays -0).
-// Vectorised selects, out of line (the signs are random: inlined into the autograd node GCC
-// kept a branch per element, which mispredicts half the time).
-__attribute__((noinline)) void ReluInPlace(int64_t n, float* __restrict y) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = y[i];
-    y[i] = v < 0.0f ? 0.0f : v;
-  }
-}
-
-// gm = g where y > 0, else 0 (torch's threshold_backward(g, y, 0)).
-__attribute__((noinline)) void ReluGrad(int64_t n, const float* __restrict y,
-                                        const float* __restrict g, float* __restrict gm) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = y[i], u = g[i];
-    gm[i] = v <= 0.0f ? 0.0f : u;
-  }
-}
-
 // y = x w + b per member (relu applied when `relu`). x, w contiguous float32 CPU; b contiguous
 // float32 CPU, or empty for no bias.
 torch::Tensor LinearForward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
@@ -76,9 +58,11 @@ torch::Tensor LinearForward(const torch::Tensor& x, const torch::Tensor& w, cons
   const float* bp = b.numel() > 0 ? b.data_ptr<float>() : nullptr;
   float* yp = y.data_ptr<float>();
   // With the kernels a row's result does not depend on the rows around it, so the ReLU runs on
-  // blocks of rows while they are in cache; the BLAS gets the whole product.
+  // blocks of rows while they are in cache; the BLAS gets the whole product. Blocks are a
+  // multiple of the kernels' eight rows in flight: a block's leftover rows run in smaller,
+  // slower tiles (at O = 192, blocks of 85 rows had left 5 of every 85).
   const int64_t rows = relu && detail::MemberProductUsesKernels(M, I, O)
-                           ? std::max<int64_t>(8, (int64_t{1} << 14) / O)
+                           ? std::max<int64_t>(8, (int64_t{1} << 14) / O / 8 * 8)
                            : M;
   ForMembers(K, K * M * I * O, [&](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k) {
@@ -87,7 +71,7 @@ torch::Tensor LinearForward(const torch::Tensor& x, const torch::Tensor& w, cons
         float* yk = yp + (k * M + m0) * O;
         detail::MemberLinearForward(m, I, O, xp + (k * M + m0) * I, wp + k * I * O,
                                     bp != nullptr ? bp + k * O : nullptr, yk);
-        if (relu) ReluInPlace(m * O, yk);
+        if (relu) kernels::ReluInPlace(m * O, yk);  // as torch::relu (row_kernels.h)
       }
     }
   });
@@ -175,7 +159,8 @@ class BatchedLinearReluFn : public torch::autograd::Function<BatchedLinearReluFn
     }
     const torch::Tensor g = grads[0].contiguous();
     torch::Tensor gm = torch::empty_like(y);
-    ReluGrad(y.numel(), y.data_ptr<float>(), g.data_ptr<float>(), gm.data_ptr<float>());
+    kernels::ReluBackward(y.numel(), y.data_ptr<float>(), g.data_ptr<float>(),
+                          gm.data_ptr<float>());
     return LinearBackward(x, w, gm, need_x, need_w, need_b);
   }
 };

@@ -311,14 +311,14 @@ TEST(BatchedLinearTest, ReluFusionHasTheBitsOfReluAfterTheProduct) {
 }
 
 TEST(TokenAttentionTest, HasTheBitsOfAttentionOverProjectedTokens) {
-  // Learned (per member) and shared positions; more sequences than one block (32); head sizes 4
-  // and 8.
+  // Learned (per member) and shared positions; more sequences than one block (32); head sizes 4,
+  // 8 and 12 (the default study's).
   struct Case {
     int64_t K, B, V, T, H, D;
     bool learned;
   };
   for (const Case& c : {Case{2, 70, 11, 3, 2, 4, true}, Case{1, 5, 7, 4, 4, 8, false},
-                        Case{3, 33, 6, 2, 1, 8, true}}) {
+                        Case{3, 33, 6, 2, 1, 8, true}, Case{1, 40, 9, 3, 4, 12, true}}) {
     SCOPED_TRACE("B " + std::to_string(c.B) + " T " + std::to_string(c.T));
     const int64_t d = c.H * c.D;
     at::Generator gen = at::detail::createCPUGenerator(13);
@@ -355,14 +355,14 @@ TEST(TokenAttentionTest, HasTheBitsOfAttentionOverProjectedTokens) {
 }
 
 TEST(LastQueryAttentionTest, FusedEqualsTensorExpressionInValuesGradientsAndDoubleBackward) {
-  // Head sizes with a compile-time loop (4, 8, 64) and without (6); one position and many; large
-  // logits (a saturated softmax).
+  // Head sizes with a compile-time loop (4, 8, 12, 64) and without (6); one position and many;
+  // large logits (a saturated softmax).
   struct Case {
     int64_t N, T, H, D;
     double logit_scale;
   };
   for (const Case& c : {Case{6, 5, 2, 4, 1.0}, Case{7, 3, 2, 8, 1.0}, Case{5, 1, 3, 6, 1.0},
-                        Case{4, 9, 1, 64, 1.0}, Case{6, 4, 2, 8, 40.0}}) {
+                        Case{4, 9, 1, 64, 1.0}, Case{6, 4, 2, 8, 40.0}, Case{5, 3, 4, 12, 1.0}}) {
     SCOPED_TRACE("N " + std::to_string(c.N) + " T " + std::to_string(c.T) + " H " +
                  std::to_string(c.H) + " D " + std::to_string(c.D));
     at::Generator gen = at::detail::createCPUGenerator(9);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/attention_kernels.h"
+#include "kernels/row_kernels.h"
 #include "model/attention.h"
 #include "model/batched_linear.h"
 #include "model/fused_autograd.h"
@@ -41,33 +42,11 @@ torch::Tensor Composite(const torch::Tensor& q, const torch::Tensor& embed,
   return LastQueryAttention(q, k, v, scale);
 }
 
-// out[i, :] = (table[tok_i] + table[V + i % T]) + bias for the n rows of one block (n a multiple
-// of T, starting at a sequence's first position).
-void Gather(const float* table, const float* bias, const int64_t* tok, int64_t n, int64_t T,
-            int64_t V, int64_t d, float* out) {
+// Refuses a token outside [0, V) before any row is gathered.
+void CheckTokens(const int64_t* tok, int64_t n, int64_t V) {
   for (int64_t i = 0; i < n; ++i) {
-    const int64_t t = tok[i];
-    TORCH_CHECK(t >= 0 && t < V, "TokenLastQueryAttention: token ", t, " is not in [0, ", V, ")");
-    const float* e = table + t * d;
-    const float* p = table + (V + i % T) * d;
-    float* o = out + i * d;
-    for (int64_t j = 0; j < d; ++j) o[j] = (e[j] + p[j]) + bias[j];
-  }
-}
-
-// The gradient rows g [n, d] of one block added to their table rows and the bias gradient, row by
-// row in order.
-void Scatter(const float* g, const int64_t* tok, int64_t n, int64_t T, int64_t V, int64_t d,
-             float* gtable, float* gbias) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float* gi = g + i * d;
-    float* ge = gtable + tok[i] * d;
-    float* gp = gtable + (V + i % T) * d;
-    for (int64_t j = 0; j < d; ++j) {
-      ge[j] += gi[j];
-      gp[j] += gi[j];
-      gbias[j] += gi[j];
-    }
+    TORCH_CHECK(tok[i] >= 0 && tok[i] < V, "TokenLastQueryAttention: token ", tok[i],
+                " is not in [0, ", V, ")");
   }
 }
 
@@ -97,6 +76,7 @@ class TokenAttentionFn : public torch::autograd::Function<TokenAttentionFn> {
     float *rp = rows.data_ptr<float>(), *tkp = tk.data_ptr<float>(), *tvp = tv.data_ptr<float>();
     float *zp = z.data_ptr<float>(), *ap = a.data_ptr<float>();
     const float s = static_cast<float>(scale);
+    CheckTokens(tp, K * B * T, V);
     for (int64_t k = 0; k < K; ++k) {
       float* rk = rp + k * R * d;
       std::memcpy(rk, ep + k * V * d, static_cast<size_t>(V * d) * sizeof(float));
@@ -105,8 +85,10 @@ class TokenAttentionFn : public torch::autograd::Function<TokenAttentionFn> {
       detail::MemberLinearForward(R, d, d, rk, wvp + k * d * d, nullptr, tvp + k * R * d);
       for (int64_t n0 = 0; n0 < B; n0 += kBlock) {
         const int64_t m = std::min(kBlock, B - n0), row = k * B + n0;
-        Gather(tkp + k * R * d, bkp + k * d, tp + row * T, m * T, T, V, d, kb.data());
-        Gather(tvp + k * R * d, bvp + k * d, tp + row * T, m * T, T, V, d, vb.data());
+        kernels::GatherTokenRows(m * T, T, V, d, tkp + k * R * d, bkp + k * d, tp + row * T,
+                                 kb.data());
+        kernels::GatherTokenRows(m * T, T, V, d, tvp + k * R * d, bvp + k * d, tp + row * T,
+                                 vb.data());
         kernels::AttentionForward(0, m, T, H, D, s, qp + row * d, kb.data(), vb.data(),
                                   zp + row * d, ap + row * H * T);
       }
@@ -150,13 +132,17 @@ class TokenAttentionFn : public torch::autograd::Function<TokenAttentionFn> {
     for (int64_t k = 0; k < K; ++k) {
       for (int64_t n0 = 0; n0 < B; n0 += kBlock) {
         const int64_t m = std::min(kBlock, B - n0), row = k * B + n0;
-        Gather(tkp + k * R * d, bkp + k * d, tp + row * T, m * T, T, V, d, kb.data());
-        Gather(tvp + k * R * d, bvp + k * d, tp + row * T, m * T, T, V, d, vb.data());
+        kernels::GatherTokenRows(m * T, T, V, d, tkp + k * R * d, bkp + k * d, tp + row * T,
+                                 kb.data());
+        kernels::GatherTokenRows(m * T, T, V, d, tvp + k * R * d, bvp + k * d, tp + row * T,
+                                 vb.data());
         kernels::AttentionBackward(0, m, T, H, D, s, qp + row * d, kb.data(), vb.data(),
                                    ap + row * H * T, gzp + row * d, gqp + row * d, gkb.data(),
                                    gvb.data(), scratch.data());
-        Scatter(gkb.data(), tp + row * T, m * T, T, V, d, gtkp + k * R * d, gbkp + k * d);
-        Scatter(gvb.data(), tp + row * T, m * T, T, V, d, gtvp + k * R * d, gbvp + k * d);
+        kernels::ScatterAddTokenRows(m * T, T, V, d, gkb.data(), tp + row * T, gtkp + k * R * d,
+                                     gbkp + k * d);
+        kernels::ScatterAddTokenRows(m * T, T, V, d, gvb.data(), tp + row * T, gtvp + k * R * d,
+                                     gbvp + k * d);
       }
     }
     // The products' gradients, as ProjectTokens computes them for the keys and the values.
