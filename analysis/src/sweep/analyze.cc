@@ -17,6 +17,7 @@
 #include "phasesweep/analysis/seed_agreement.h"
 #include "phasesweep/base/number_format.h"
 #include "sweep/analyze_internal.h"
+#include "sweep/answers_internal.h"
 
 namespace phasesweep::analysis {
 namespace internal {
@@ -172,14 +173,9 @@ Result<TraceResult> AnalyzeTrace(const TraceJob& job, const std::string& metric,
   if (tr.significant && relevant != options.min_change.end() &&
       !(std::abs(tr.height) >= relevant->second)) {
     tr.significant = false;
-    auto three_digits = [](double v) {  // the shortest text of v rounded to 3 significant digits
-      if (!(v != 0.0) || !std::isfinite(v)) return FormatDouble(v);
-      const double scale = std::pow(10.0, 2 - std::floor(std::log10(std::abs(v))));
-      return FormatDouble(std::round(v * scale) / scale);
-    };
     if (tr.note.empty())
-      tr.note = "p = " + three_digits(tr.pvalue) + " but the transition's height " +
-                three_digits(std::abs(tr.height)) + " is below analysis.min_change " +
+      tr.note = answers_internal::PText(tr.pvalue) + " but the transition's height " +
+                answers_internal::Num(std::abs(tr.height)) + " is below analysis.min_change " +
                 FormatDouble(relevant->second) + ": not counted";
   }
   return tr;
