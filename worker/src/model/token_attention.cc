@@ -50,6 +50,22 @@ void CheckTokens(const int64_t* tok, int64_t n, int64_t V) {
   }
 }
 
+// The per-vocabulary-row key and value products of all members (tk, tv: [K, V + T, d]), their
+// biases and the tokens, from which each block of sequences gathers its keys and values.
+struct TokenRows {
+  const float *tk, *tv, *bk, *bv;
+  const int64_t* tokens;
+  int64_t V, T, d;
+
+  // Keys and values of sequences [row, row + m) of member k (rows of the flat [K * B] batch)
+  // into kb and vb ([m * T, d] each).
+  void Gather(int64_t k, int64_t row, int64_t m, float* kb, float* vb) const {
+    const int64_t R = V + T;
+    kernels::GatherTokenRows(m * T, T, V, d, tk + k * R * d, bk + k * d, tokens + row * T, kb);
+    kernels::GatherTokenRows(m * T, T, V, d, tv + k * R * d, bv + k * d, tokens + row * T, vb);
+  }
+};
+
 class TokenAttentionFn : public torch::autograd::Function<TokenAttentionFn> {
  public:
   // All contiguous float32 CPU except tokens (int64); pos [K, T, d] or [T, d].
@@ -77,6 +93,7 @@ class TokenAttentionFn : public torch::autograd::Function<TokenAttentionFn> {
     float *zp = z.data_ptr<float>(), *ap = a.data_ptr<float>();
     const float s = static_cast<float>(scale);
     CheckTokens(tp, K * B * T, V);
+    const TokenRows table{tkp, tvp, bkp, bvp, tp, V, T, d};
     for (int64_t k = 0; k < K; ++k) {
       float* rk = rp + k * R * d;
       std::memcpy(rk, ep + k * V * d, static_cast<size_t>(V * d) * sizeof(float));
@@ -85,10 +102,7 @@ class TokenAttentionFn : public torch::autograd::Function<TokenAttentionFn> {
       detail::MemberLinearForward(R, d, d, rk, wvp + k * d * d, nullptr, tvp + k * R * d);
       for (int64_t n0 = 0; n0 < B; n0 += kBlock) {
         const int64_t m = std::min(kBlock, B - n0), row = k * B + n0;
-        kernels::GatherTokenRows(m * T, T, V, d, tkp + k * R * d, bkp + k * d, tp + row * T,
-                                 kb.data());
-        kernels::GatherTokenRows(m * T, T, V, d, tvp + k * R * d, bvp + k * d, tp + row * T,
-                                 vb.data());
+        table.Gather(k, row, m, kb.data(), vb.data());
         kernels::AttentionForward(0, m, T, H, D, s, qp + row * d, kb.data(), vb.data(),
                                   zp + row * d, ap + row * H * T);
       }
@@ -129,13 +143,11 @@ class TokenAttentionFn : public torch::autograd::Function<TokenAttentionFn> {
     float *gqp = gq.data_ptr<float>(), *gtkp = gtk.data_ptr<float>(), *gtvp = gtv.data_ptr<float>();
     float *gbkp = gbk.data_ptr<float>(), *gbvp = gbv.data_ptr<float>();
     const float s = static_cast<float>(scale);
+    const TokenRows table{tkp, tvp, bkp, bvp, tp, V, T, d};
     for (int64_t k = 0; k < K; ++k) {
       for (int64_t n0 = 0; n0 < B; n0 += kBlock) {
         const int64_t m = std::min(kBlock, B - n0), row = k * B + n0;
-        kernels::GatherTokenRows(m * T, T, V, d, tkp + k * R * d, bkp + k * d, tp + row * T,
-                                 kb.data());
-        kernels::GatherTokenRows(m * T, T, V, d, tvp + k * R * d, bvp + k * d, tp + row * T,
-                                 vb.data());
+        table.Gather(k, row, m, kb.data(), vb.data());
         kernels::AttentionBackward(0, m, T, H, D, s, qp + row * d, kb.data(), vb.data(),
                                    ap + row * H * T, gzp + row * d, gqp + row * d, gkb.data(),
                                    gvb.data(), scratch.data());
